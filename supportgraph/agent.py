@@ -1,0 +1,259 @@
+"""SupportAgent: the Python API (ARCHITECTURE.md 3.2).
+
+    async with SupportAgent.open() as agent:
+        record = await agent.send("thread-1", "Where is my order?")
+
+Turns on one thread are serialized (LangGraph alone lets two concurrent turns on a thread
+silently drop one); different threads run concurrently. One checkpoint connection per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from langgraph.types import Command
+
+from supportgraph.config import Settings
+from supportgraph.context import Deps
+from supportgraph.graph.builder import compile_graph
+from supportgraph.graph.checkpointer import open_sqlite
+from supportgraph.nlu.entities import Catalogue
+from supportgraph.nlu.text import clean_message
+from supportgraph.records import Escalation, ToolCall, TurnRecord
+from supportgraph.templates import Templates
+from supportgraph.tools.sqlite_store import SqliteStore, load_store_file
+from supportgraph.transcript import Transcript
+
+log = logging.getLogger("supportgraph")
+
+
+class InvalidMessage(ValueError):
+    """The message cannot be processed (empty, or nothing readable in it)."""
+
+
+class NoPendingHandoff(RuntimeError):
+    """An agent reply or release was sent to a thread that is not waiting for a human."""
+
+
+def open_store(settings: Settings) -> SqliteStore:
+    store = SqliteStore(settings.resolved_data_dir() / "store.db")
+    if store.is_empty():
+        store.replace_all(load_store_file(settings.resolved_store_path()))
+    return store
+
+
+class SupportAgent:
+    def __init__(self, deps: Deps, graph: Any, transcript: Transcript) -> None:
+        self.deps = deps
+        self.settings = deps.settings
+        self.graph = graph
+        self.transcript = transcript
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, settings: Settings | None = None, **overrides: Any
+    ) -> AsyncIterator[SupportAgent]:
+        """Open with embedded defaults (demo brand, SQLite, Chroma) or the given settings."""
+        settings = settings or Settings(**overrides)
+        store = open_store(settings)
+        products = await store.list_products()
+        deps = Deps(
+            settings=settings,
+            store=store,
+            catalogue=Catalogue.from_products(products),
+            templates=Templates.load(settings.brand_dir / "templates"),
+            currency=store.currency(),
+        )
+        saver, conn = await open_sqlite(settings.checkpoint_path())
+        try:
+            transcript = Transcript(conn)
+            await transcript.setup()
+            yield cls(deps, compile_graph(saver), transcript)
+        finally:
+            await conn.close()
+            store.close()
+
+    # -- customer messages ---------------------------------------------------------------
+
+    def _lock(self, thread_id: str) -> asyncio.Lock:
+        lock = self._locks.get(thread_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[thread_id] = lock
+        return lock
+
+    def _config(self, thread_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread_id}}
+
+    def validate(self, text: str) -> str:
+        if not isinstance(text, str):
+            raise InvalidMessage("the message must be text")
+        cleaned = clean_message(text)
+        if not cleaned:
+            raise InvalidMessage("the message is empty: send some text")
+        return cleaned[: self.settings.max_message_chars]
+
+    async def send(self, thread_id: str, text: str) -> TurnRecord:
+        """One customer message -> the bot's TurnRecord."""
+        if not thread_id or len(thread_id) > 200:
+            raise InvalidMessage("thread_id must be 1-200 characters")
+        message = self.validate(text)
+        lock = self._lock(thread_id)
+        async with lock:
+            started = time.perf_counter()
+            config = self._config(thread_id)
+            snapshot = await self.graph.aget_state(config)
+            # The transcript counts customer messages, including those queued for a human.
+            turn = await self.transcript.last_turn(thread_id) + 1
+            if snapshot.interrupts:
+                record = self._queued_for_human(thread_id, turn, message, snapshot.values)
+            else:
+                now = self.deps.clock()
+                record = await self._run(
+                    thread_id, turn, message, {"text": message, "now": now, "turn": turn}
+                )
+            record.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+            await self.transcript.append(record)
+            return record
+
+    async def _run(
+        self, thread_id: str, turn: int, message: str, graph_input: Any
+    ) -> TurnRecord:
+        config = self._config(thread_id)
+        path: list[str] = []
+        values: dict[str, Any] = {}
+        interrupt_value: dict[str, Any] | None = None
+        try:
+            async for mode, chunk in self.graph.astream(
+                graph_input, config, context=self.deps, stream_mode=["updates", "values"]
+            ):
+                if mode == "values":
+                    values = chunk
+                    continue
+                for node, update in chunk.items():
+                    if node == "__interrupt__":
+                        interrupt_value = update[0].value if update else {}
+                    else:
+                        path.append(node)
+        except Exception as exc:  # the customer gets a polite reply; the thread stays usable
+            log.exception("turn failed on thread %s", thread_id)
+            return self._error_record(thread_id, turn, message, values, path, exc)
+        record = self._record(thread_id, turn, message, values, path)
+        if interrupt_value is not None:
+            path.append("handoff")
+            record.path = path
+            record.reply = str(interrupt_value.get("holding_reply", ""))
+            record.awaiting = "human_agent"
+        return record
+
+    # -- human agents --------------------------------------------------------------------
+
+    async def pending_handoff(self, thread_id: str) -> dict[str, Any] | None:
+        snapshot = await self.graph.aget_state(self._config(thread_id))
+        return snapshot.interrupts[0].value if snapshot.interrupts else None
+
+    async def agent_reply(self, thread_id: str, text: str, agent: str = "agent") -> TurnRecord:
+        """A human agent's reply: reaches the customer and resumes the paused thread."""
+        message = self.validate(text)
+        return await self._resume(thread_id, {"action": "reply", "text": message, "agent": agent})
+
+    async def release(self, thread_id: str) -> TurnRecord:
+        """Hand the conversation back to the bot."""
+        return await self._resume(thread_id, {"action": "release"})
+
+    async def _resume(self, thread_id: str, decision: dict[str, Any]) -> TurnRecord:
+        async with self._lock(thread_id):
+            started = time.perf_counter()
+            snapshot = await self.graph.aget_state(self._config(thread_id))
+            if not snapshot.interrupts:
+                raise NoPendingHandoff(f"thread {thread_id} is not waiting for a human agent")
+            turn = await self.transcript.last_turn(thread_id)
+            record = await self._run(thread_id, turn, "", Command(resume=decision))
+            record.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+            await self.transcript.append(record)
+            return record
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def history(self, thread_id: str) -> list[TurnRecord]:
+        return await self.transcript.records(thread_id)
+
+    async def state(self, thread_id: str) -> dict[str, Any]:
+        snapshot = await self.graph.aget_state(self._config(thread_id))
+        return dict(snapshot.values)
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _record(
+        self, thread_id: str, turn: int, message: str, values: dict[str, Any], path: list[str]
+    ) -> TurnRecord:
+        escalation = values.get("escalation") or {}
+        return TurnRecord(
+            thread_id=thread_id,
+            turn=turn,
+            language=values.get("language") or self.settings.default_language,
+            reply_language=values.get("reply_language") or self.settings.default_language,
+            intent=values.get("intent") or "out_of_scope",
+            confidence=float(values.get("confidence") or 0.0),
+            uncertainty=float(values.get("uncertainty") or 0.0),
+            entities=dict(values.get("entities") or {}),
+            sentiment=float(values.get("sentiment") or 0.0),
+            persona=values.get("persona") or "default",
+            retrieved=list(values.get("retrieved") or []),
+            tool_calls=[
+                ToolCall(**{k: c[k] for k in ("name", "args", "ok", "result_summary")})
+                for c in values.get("tool_calls") or []
+            ],
+            escalation=Escalation(
+                action=escalation.get("action") or "none",
+                reason=escalation.get("reason"),
+                priority=escalation.get("priority"),
+            ),
+            awaiting=values.get("awaiting"),
+            path=path,
+            reply=values.get("reply") or "",
+            author=values.get("author") or "bot",
+            customer_text=message,
+            verified_customer=bool(values.get("customer_id")),
+            created_at=time.time(),
+        )
+
+    def _queued_for_human(
+        self, thread_id: str, turn: int, message: str, values: dict[str, Any]
+    ) -> TurnRecord:
+        """A customer message while a human is being waited for: no bot reply, no graph run."""
+        record = self._record(thread_id, turn, message, values, [])
+        lang = values.get("reply_language") or self.settings.default_language
+        record.reply = self.deps.templates.render("human_queued", lang)
+        record.awaiting = "human_agent"
+        record.tool_calls, record.retrieved = [], []
+        record.escalation = Escalation(action="handoff", reason="human_active",
+                                       priority=(values.get("escalation") or {}).get("priority"))
+        return record
+
+    def _error_record(
+        self,
+        thread_id: str,
+        turn: int,
+        message: str,
+        values: dict[str, Any],
+        path: list[str],
+        exc: Exception,
+    ) -> TurnRecord:
+        record = self._record(thread_id, turn, message, values, path)
+        lang = values.get("reply_language") or self.settings.default_language
+        record.reply = self.deps.templates.render("error_generic", lang)
+        record.author = "system"
+        record.error = f"{type(exc).__name__}: {exc}"[:300]
+        record.tool_calls = []
+        return record

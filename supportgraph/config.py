@@ -1,0 +1,60 @@
+"""Settings, read in one place: environment variables SUPPORTGRAPH_* or keyword overrides."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEMO_BRAND_DIR = PACKAGE_DIR / "brands" / "demo"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "supportgraph"
+
+
+class EscalationRules(BaseModel):
+    """ARCHITECTURE.md section 4; every threshold is configurable."""
+
+    sentiment_below: float = -0.6
+    uncertainty_above: float = 0.7
+    repeat_limit: int = 3  # the same question asked more than this many times -> handoff
+    max_minutes: float = 10.0  # conversation older than this -> offer a human
+    vip_segments: list[str] = Field(default_factory=lambda: ["vip"])
+    enabled: bool = True
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SUPPORTGRAPH_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    brand_dir: Path = DEMO_BRAND_DIR
+    # Where the store (orders, customers, products) JSON comes from on first start.
+    store_path: Path | None = None
+    # sqlite file path (default: <data_dir>/checkpoints.db)
+    checkpointer_url: str | None = None
+    reply_languages: list[str] = Field(default_factory=lambda: ["en", "es", "fr", "de"])
+    default_language: str = "en"
+    message_window: int = 12  # messages kept in checkpointed state; the rest lives in the transcript
+    max_message_chars: int = 4000
+    return_window_days: int = 30
+    escalation: EscalationRules = Field(default_factory=EscalationRules)
+
+    def resolved_data_dir(self) -> Path:
+        path = self.data_dir.expanduser()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def checkpoint_path(self) -> Path:
+        if self.checkpointer_url:
+            return Path(self.checkpointer_url.removeprefix("sqlite:///"))
+        return self.resolved_data_dir() / "checkpoints.db"
+
+    def resolved_store_path(self) -> Path:
+        return self.store_path or (self.brand_dir / "store.json")

@@ -1,0 +1,73 @@
+"""Deps: the resources every node receives through LangGraph's runtime context.
+
+No global mutable state: SupportAgent builds one Deps per process and passes it to each
+run. Heavy resources (models, the KB) load on first use, so a turn that needs no KB never
+pays for it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from supportgraph.config import Settings
+from supportgraph.nlu.entities import Catalogue
+from supportgraph.nlu.language import LanguageDetector
+from supportgraph.templates import Templates
+from supportgraph.tools.backends import StoreBackend
+
+if TYPE_CHECKING:
+    from supportgraph.knowledge.index import KnowledgeBase
+    from supportgraph.nlu.intents import IntentClassifier
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    store: StoreBackend
+    catalogue: Catalogue
+    templates: Templates
+    currency: str = "EUR"
+    clock: Any = time.time
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @cached_property
+    def language(self) -> LanguageDetector:
+        return LanguageDetector(default=self.settings.default_language)
+
+    @cached_property
+    def intents(self) -> IntentClassifier:
+        from supportgraph.nlu.intents import IntentClassifier
+
+        extra = self.settings.brand_dir / "intents_train.json"
+        with self._lock:
+            return IntentClassifier.load_or_train(
+                self.settings.resolved_data_dir() / "models",
+                [extra] if extra.exists() else None,
+            )
+
+    @cached_property
+    def kb(self) -> KnowledgeBase:
+        from supportgraph.knowledge.index import KnowledgeBase
+
+        with self._lock:
+            kb = KnowledgeBase(self.settings.resolved_data_dir() / "kb")
+            if kb.count() == 0:
+                kb_dir = self.settings.brand_dir / "kb"
+                if kb_dir.exists():
+                    kb.ingest(kb_dir)
+            return kb
+
+    def kb_dir(self) -> Path:
+        return self.settings.brand_dir / "kb"
+
+    def warm(self, kb: bool = True) -> None:
+        """Load models now (for long-running processes) instead of on the first turn."""
+        self.language.warm()
+        _ = self.intents
+        if kb:
+            _ = self.kb

@@ -1,0 +1,1 @@
+"""Wiring only: which node runs after which, and the checkpointer."""

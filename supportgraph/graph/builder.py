@@ -1,0 +1,67 @@
+"""The support graph (ARCHITECTURE.md section 2): nodes, edges and routing. No logic here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+from supportgraph.context import Deps
+from supportgraph.nodes.act import act
+from supportgraph.nodes.adapt_persona import adapt_persona
+from supportgraph.nodes.detect_language import detect_language
+from supportgraph.nodes.escalate import escalate
+from supportgraph.nodes.handoff import handoff
+from supportgraph.nodes.respond import respond
+from supportgraph.nodes.retrieve import needs_knowledge, retrieve
+from supportgraph.nodes.understand import understand
+from supportgraph.state import ConversationState, TurnInput
+
+NODE_NAMES = [
+    "detect_language", "understand", "escalate", "retrieve", "act", "adapt_persona",
+    "respond", "handoff",
+]
+# Intents with nothing to look up or do: straight to phrasing.
+CHAT_ONLY = {"greeting", "thanks_goodbye", "out_of_scope", "human_agent"}
+
+
+def route_after_escalate(state: ConversationState) -> str:
+    if (state.get("escalation") or {}).get("action") == "handoff":
+        return "handoff"
+    intent = state.get("intent", "")
+    if intent in CHAT_ONLY:
+        return "adapt_persona"
+    slots = state.get("slots") or {}
+    if intent == "product_inquiry" and (slots.get("product_id") or slots.get("product_type")):
+        return "act"
+    if needs_knowledge(intent) and intent != "order_tracking":
+        return "retrieve"
+    return "act"
+
+
+def build_graph() -> StateGraph[Any, Any, Any, Any]:
+    graph = StateGraph(ConversationState, context_schema=Deps, input_schema=TurnInput)
+    graph.add_node("detect_language", detect_language)
+    graph.add_node("understand", understand)
+    graph.add_node("escalate", escalate)
+    graph.add_node("retrieve", retrieve)
+    graph.add_node("act", act)
+    graph.add_node("adapt_persona", adapt_persona)
+    graph.add_node("respond", respond)
+    graph.add_node("handoff", handoff)
+    graph.add_edge(START, "detect_language")
+    graph.add_edge("detect_language", "understand")
+    graph.add_edge("understand", "escalate")
+    graph.add_conditional_edges(
+        "escalate", route_after_escalate, ["handoff", "retrieve", "act", "adapt_persona"]
+    )
+    graph.add_edge("retrieve", "act")
+    graph.add_edge("act", "adapt_persona")
+    graph.add_edge("adapt_persona", "respond")
+    graph.add_edge("respond", END)
+    graph.add_edge("handoff", END)
+    return graph
+
+
+def compile_graph(checkpointer: Any = None) -> Any:
+    return build_graph().compile(checkpointer=checkpointer, name="supportgraph")

@@ -1,0 +1,1 @@
+"""Knowledge base: markdown documents -> chunks -> an embedded Chroma collection -> search."""

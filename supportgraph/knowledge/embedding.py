@@ -1,0 +1,49 @@
+"""The embedding function: WordLlama, whose weights ship inside its pip wheel.
+
+Registered with Chroma under a name so a persisted collection reopens in a new process
+with the same function (Chroma's default would download an ONNX model and fail offline).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
+
+
+@lru_cache(maxsize=2)
+def _wordllama(dim: int) -> Any:
+    import wordllama
+    from wordllama import WordLlama
+
+    # disable_download: never reach a hub; the package folder holds the weights and tokenizer.
+    return WordLlama.load(
+        cache_dir=Path(wordllama.__file__).parent, disable_download=True, dim=dim
+    )
+
+
+@register_embedding_function
+class WordLlamaEmbedding(EmbeddingFunction[Documents]):
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+
+    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's signature
+        vectors = _wordllama(self.dim).embed(list(input), norm=True)
+        return [v for v in vectors]
+
+    @staticmethod
+    def name() -> str:
+        return "supportgraph-wordllama"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"dim": self.dim}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> WordLlamaEmbedding:
+        return WordLlamaEmbedding(dim=int(config.get("dim", 256)))
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"

@@ -1,0 +1,1 @@
+"""Offline understanding: language, intent, entities, sentiment. No network, no downloads."""

@@ -1,0 +1,52 @@
+"""Text helpers shared by the NLU modules."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
+# Things that carry no language signal and confuse detectors: ids, emails, urls, numbers.
+NOISE_RE = re.compile(
+    r"\S+@\S+|https?://\S+|#?\b[A-Za-z]{1,4}-?\d{3,}\b|\d+([.,]\d+)?", re.UNICODE
+)
+CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def strip_accents(text: str) -> str:
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    )
+
+
+def normalize(text: str) -> str:
+    """Lowercase, accents removed, whitespace collapsed: the form lexicons match against."""
+    return " ".join(strip_accents(text.lower()).split())
+
+
+def words(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+def word_count(text: str) -> int:
+    """Words as a reader counts them; CJK text has no spaces, so count characters / 2."""
+    cjk = len(CJK_RE.findall(text))
+    return len(words(CJK_RE.sub(" ", text))) + (cjk + 1) // 2
+
+
+def clean_message(text: str) -> str:
+    """Drop control characters and binary garbage, keep printable text and emoji."""
+    kept = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if ch in "\n\t ":
+            kept.append(" ")
+        elif cat.startswith("C"):  # control, format, surrogate, private use, unassigned
+            continue
+        else:
+            kept.append(ch)
+    return " ".join("".join(kept).split())
+
+
+def has_text(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)

@@ -1,0 +1,1 @@
+"""Graph nodes: one module each, `(state, runtime) -> partial state update`. Wired in graph/."""

@@ -1,0 +1,1 @@
+"""The act node's flows: one module per customer job (identity, orders, products)."""

@@ -1,0 +1,81 @@
+"""respond: phrase the facts the turn gathered in the reply language and the persona's style.
+
+Templates carry formality (usted/vous/Sie) and locale formats; personas change length,
+detail and tips, never the facts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from supportgraph.context import Deps
+from supportgraph.nlu.text import has_text
+from supportgraph.state import ConversationState
+from supportgraph.templates import LANGUAGE_NAMES, Templates
+
+DEFAULT_KEYS = {
+    "greeting": "greeting",
+    "thanks_goodbye": "goodbye",
+    "out_of_scope": "out_of_scope",
+    "human_agent": "human_unavailable",
+}
+CONCISE = {"busy_parent", "expert"}
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def concise(text: str, sentences: int = 2) -> str:
+    parts = SENTENCE_END.split(text.strip())
+    return " ".join(parts[:sentences])
+
+
+def kb_text(hit: dict[str, Any], persona: str) -> str:
+    text = " ".join(line.strip("-* ").strip() for line in hit["text"].splitlines() if line.strip())
+    return concise(text) if persona in CONCISE else text
+
+
+def compose(state: ConversationState, templates: Templates, reply_languages: list[str]) -> str:
+    lang = state.get("reply_language", "en")
+    persona = state.get("persona", "default")
+    intent = state.get("intent", "")
+    notes: list[str] = []
+    detected = state.get("language", lang)
+    if detected not in reply_languages and state.get("language_method") == "model":
+        name = LANGUAGE_NAMES.get(detected, detected)
+        notes.append(templates.render("language_unsupported", lang, language=name))
+    parts = [templates.render(item["key"], lang, **item["params"]) for item in state.get("say") or []]
+    hits = state.get("kb_hits") or []
+    if hits and not parts:
+        parts.append(kb_text(hits[0], persona))
+    if not parts:
+        key = DEFAULT_KEYS.get(intent, "fallback_clarify")
+        parts.append(templates.render(key if has_text(state.get("text", "")) else "no_text", lang))
+    parts = notes + parts
+    awaiting = state.get("awaiting")
+    active = state.get("active_flow")
+    if awaiting and active and intent != active and templates.has(f"resume_{awaiting}", lang):
+        parts.append(templates.render(f"resume_{awaiting}", lang))
+    if persona == "newbie" and templates.has(f"tip.{intent}", lang):
+        parts.append(templates.render(f"tip.{intent}", lang))
+    if persona in ("product_seeker", "experimenter") and intent == "product_inquiry":
+        parts.append(templates.render(f"persona.{persona}", lang))
+    if (state.get("escalation") or {}).get("action") == "offer":
+        parts.append(templates.render("offer_human", lang))
+    return " ".join(p for p in parts if p)
+
+
+async def respond(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    reply = compose(state, deps.templates, deps.settings.reply_languages)
+    awaiting = state.get("awaiting")
+    if (state.get("escalation") or {}).get("action") == "offer" and not awaiting:
+        awaiting = "handoff_offer"
+    elif awaiting == "handoff_offer":
+        awaiting = None  # the offer was answered (or ignored) this turn
+    return {
+        "reply": reply,
+        "awaiting": awaiting,
+        "messages": [{"role": "bot", "text": reply, "turn": state.get("turn", 0)}],
+    }

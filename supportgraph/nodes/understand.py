@@ -1,0 +1,93 @@
+"""understand: intent (with confidence and uncertainty), entities, sentiment.
+
+The classifier reads one message; the conversation decides what it means. A bare
+"SG-10234" while we wait for an order number continues the order flow; "yes" while a
+change awaits confirmation confirms it. A confident different intent is a topic switch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from supportgraph.context import Deps
+from supportgraph.nlu.entities import extract_entities
+from supportgraph.nlu.lexicon import asks_for_human, confirmation
+from supportgraph.nlu.sentiment import score_sentiment
+from supportgraph.nlu.text import has_text, word_count
+from supportgraph.state import ConversationState
+
+NLU_CHARS = 1000  # classify the start of a very long message; the rest adds noise, not intent
+
+# Which entity answers which awaited slot.
+SLOT_ANSWERS = {
+    "order_id": {"order_id"},
+    "email": {"email", "name", "zip"},
+    "name_zip": {"name", "zip", "email"},
+    "zip": {"zip"},
+    "product": {"product_id", "product_type", "product"},
+    "size": {"size"},
+    "colour": {"colour"},
+}
+SWITCH_CONFIDENCE = 0.6  # a different intent this confident wins over the slot being filled
+
+
+async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
+    deps = runtime.context
+    text = state.get("text", "")[:NLU_CHARS]
+    language = state.get("language", "en")
+    entities = extract_entities(text, deps.catalogue)
+    sentiment = round(score_sentiment(text, language), 3)
+    awaiting = state.get("awaiting")
+    active = state.get("active_flow")
+
+    if has_text(text):
+        guess = deps.intents.classify(text)
+        intent, confidence, uncertainty = guess.intent, guess.confidence, guess.uncertainty
+    else:  # emoji or punctuation only: nothing to classify
+        intent, confidence, uncertainty = "out_of_scope", 0.0, 1.0
+
+    if asks_for_human(text) and (intent == "human_agent" or word_count(text) <= 8):
+        intent, confidence, uncertainty = "human_agent", max(confidence, 0.9), 0.0
+
+    if awaiting in ("confirmation", "handoff_offer"):
+        said = confirmation(text)
+        if said is not None:
+            entities["confirmed"] = said
+            if awaiting == "handoff_offer" and said:
+                intent = "human_agent"
+            elif active and not (intent != active and confidence >= 0.85 and not said):
+                intent = active
+            confidence, uncertainty = max(confidence, 0.95), 0.0
+    elif awaiting in SLOT_ANSWERS and active:
+        answers = SLOT_ANSWERS[awaiting] & set(entities)
+        short_reply = word_count(text) <= 4
+        if answers or (short_reply and awaiting in ("email", "name_zip") and has_text(text)):
+            if intent == active or confidence < SWITCH_CONFIDENCE or answers:
+                intent, confidence, uncertainty = active, max(confidence, 0.9), 0.0
+        if awaiting == "name_zip" and "name" not in entities and short_reply:
+            # A bare "Anna Schmidt" when we asked for name and zip code.
+            cleaned = " ".join(w for w in text.split() if not w.isdigit()).strip(" ,.")
+            if cleaned and "@" not in cleaned and not any(ch.isdigit() for ch in cleaned):
+                entities["name"] = cleaned
+
+    slots = {**(state.get("slots") or {})}
+    for key, value in entities.items():
+        if key != "confirmed" and value not in (None, ""):
+            slots[key] = value
+    if "product_id" in entities:
+        slots.pop("product_type", None)
+    elif "product_type" in entities and entities["product_type"] != slots.get("product_type"):
+        slots.pop("product_id", None)
+        slots.pop("product", None)
+
+    return {
+        "intent": intent,
+        "confidence": round(float(confidence), 3),
+        "uncertainty": round(float(uncertainty), 3),
+        "entities": entities,
+        "sentiment": sentiment,
+        "sentiment_history": [sentiment],
+        "slots": slots,
+    }

@@ -1,0 +1,51 @@
+"""The TurnRecord contract (ARCHITECTURE.md 3.1): one JSON object per bot turn."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+EscalationAction = Literal["none", "offer", "handoff"]
+Priority = Literal["low", "medium", "high", "critical"]
+
+
+class ToolCall(BaseModel):
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    ok: bool = True
+    result_summary: str = ""
+
+
+class Escalation(BaseModel):
+    action: EscalationAction = "none"
+    reason: str | None = None
+    priority: Priority | None = None
+
+
+class TurnRecord(BaseModel):
+    """What one customer message produced. Fields may be added, never renamed or dropped."""
+
+    thread_id: str
+    turn: int
+    language: str
+    reply_language: str
+    intent: str
+    confidence: float
+    entities: dict[str, Any] = Field(default_factory=dict)
+    sentiment: float = 0.0
+    persona: str = "default"
+    retrieved: list[str] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    escalation: Escalation = Field(default_factory=Escalation)
+    awaiting: str | None = None
+    path: list[str] = Field(default_factory=list)
+    reply: str = ""
+    latency_ms: float = 0.0
+    # Additive fields (allowed by the contract).
+    uncertainty: float = 0.0
+    author: Literal["bot", "human_agent", "system"] = "bot"
+    customer_text: str = ""
+    verified_customer: bool = False
+    error: str | None = None
+    created_at: float = 0.0

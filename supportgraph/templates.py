@@ -1,0 +1,70 @@
+"""Localized reply templates (brand data) and locale formatting of money and dates.
+
+Templates live in <brand>/templates/<lang>.json as {"key": "text with {params}"}. A key
+missing in a language falls back to English, so a partial translation never crashes a turn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import string
+from pathlib import Path
+from typing import Any
+
+LANGUAGE_NAMES = {
+    "en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese",
+    "it": "Italian", "nl": "Dutch", "ar": "Arabic", "zh": "Chinese", "ja": "Japanese",
+    "ru": "Russian", "pl": "Polish", "tr": "Turkish",
+}
+
+
+class _SafeDict(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def format_money(amount: float | None, language: str, currency: str = "EUR") -> str:
+    if amount is None:
+        return "-"
+    from babel.numbers import format_currency
+
+    return str(format_currency(amount, currency, locale=language))
+
+
+def format_date(value: str | dt.date | None, language: str) -> str:
+    if not value:
+        return "-"
+    from babel.dates import format_date as babel_date
+
+    date = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return str(babel_date(date, format="long", locale=language))
+
+
+class Templates:
+    def __init__(self, by_language: dict[str, dict[str, str]], fallback: str = "en") -> None:
+        self.by_language = by_language
+        self.fallback = fallback
+
+    @classmethod
+    def load(cls, directory: Path) -> Templates:
+        data = {
+            path.stem: json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(directory.glob("*.json"))
+        }
+        if "en" not in data:
+            raise FileNotFoundError(f"{directory}/en.json is required (the fallback language)")
+        return cls(data)
+
+    def languages(self) -> list[str]:
+        return list(self.by_language)
+
+    def has(self, key: str, language: str = "en") -> bool:
+        return key in self.by_language.get(language, {}) or key in self.by_language["en"]
+
+    def render(self, key: str, language: str, **params: Any) -> str:
+        table = self.by_language.get(language) or self.by_language[self.fallback]
+        text = table.get(key) or self.by_language[self.fallback].get(key)
+        if text is None:
+            raise KeyError(f"template {key!r} missing in {language} and {self.fallback}")
+        return string.Formatter().vformat(text, (), _SafeDict(params))

@@ -1,0 +1,1 @@
+"""Backends (orders, inventory, CRM), the store format and the tools over them."""
