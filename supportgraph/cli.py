@@ -1,3 +1,233 @@
-"""Placeholder replaced below."""
+"""`supportgraph ...`: chat, send, history, threads, human replies, kb and store admin."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
 import typer
-app = typer.Typer()
+
+app = typer.Typer(help="supportgraph: customer-support chat agents as a LangGraph state machine.",
+                  no_args_is_help=True, add_completion=False)
+kb_app = typer.Typer(help="Knowledge base: ingest markdown documents into Chroma.")
+store_app = typer.Typer(help="Store: load or export customers, products and orders.")
+app.add_typer(kb_app, name="kb")
+app.add_typer(store_app, name="store")
+
+T = TypeVar("T")
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data directory (default: SUPPORTGRAPH_DATA_DIR or the user data dir).")
+]
+
+
+def settings_for(data_dir: Path | None) -> Any:
+    from supportgraph.config import Settings
+
+    return Settings(data_dir=data_dir) if data_dir else Settings()
+
+
+def run_with_agent(data_dir: Path | None, job: Callable[[Any], Awaitable[T]]) -> T:
+    from supportgraph.agent import SupportAgent
+
+    async def main() -> T:
+        async with SupportAgent.open(settings_for(data_dir)) as agent:
+            return await job(agent)
+
+    return asyncio.run(main())
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def status_line(record: Any) -> str:
+    esc = record.escalation
+    escalation = "" if esc.action == "none" else f" | escalation {esc.action}/{esc.priority} ({esc.reason})"
+    awaiting = f" | awaiting {record.awaiting}" if record.awaiting else ""
+    return (f"[{record.language}->{record.reply_language} | {record.intent} {record.confidence:.2f}"
+            f" | {record.persona}{awaiting}{escalation} | {record.latency_ms:.0f} ms]")
+
+
+@app.command()
+def send(
+    text: Annotated[str, typer.Argument(help="The customer's message.")],
+    thread: Annotated[str, typer.Option("--thread", help="Conversation id.")] = "cli",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the TurnRecord as JSON.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Send one customer message and print the reply (or the TurnRecord with --json)."""
+    from supportgraph.agent import InvalidMessage
+
+    async def job(agent: Any) -> Any:
+        return await agent.send(thread, text)
+
+    try:
+        record = run_with_agent(data_dir, job)
+    except InvalidMessage as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        typer.echo(record.model_dump_json(indent=2))
+    else:
+        typer.echo(record.reply)
+        typer.secho(status_line(record), dim=True, err=True)
+
+
+@app.command()
+def chat(
+    thread: Annotated[str | None, typer.Option("--thread", help="Resume this conversation.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print each TurnRecord as JSON.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Chat with the demo store. /agent TEXT answers as a human agent, /release hands back, /quit."""
+    from rich.console import Console
+
+    from supportgraph.agent import InvalidMessage, NoPendingHandoff, SupportAgent
+
+    console = Console()
+    thread_id = thread or f"chat-{uuid.uuid4().hex[:8]}"
+
+    async def main() -> None:
+        async with SupportAgent.open(settings_for(data_dir)) as agent:
+            agent.deps.warm(kb=False)
+            console.print(f"[bold]supportgraph[/bold] demo store, thread [cyan]{thread_id}[/cyan]. "
+                          "Type a message; /agent TEXT to reply as a human agent, /release, /quit.")
+            while True:
+                try:
+                    line = await asyncio.to_thread(console.input, "[bold green]you>[/bold green] ")
+                except (EOFError, KeyboardInterrupt):
+                    break
+                line = line.strip()
+                if line in ("/quit", "/exit"):
+                    break
+                try:
+                    if line.startswith("/agent "):
+                        record = await agent.agent_reply(thread_id, line[7:])
+                    elif line == "/release":
+                        record = await agent.release(thread_id)
+                    else:
+                        record = await agent.send(thread_id, line)
+                except (InvalidMessage, NoPendingHandoff) as exc:
+                    console.print(f"[red]{exc}[/red]")
+                    continue
+                if as_json:
+                    console.print_json(record.model_dump_json())
+                    continue
+                who = {"human_agent": "agent", "system": "system"}.get(record.author, "bot")
+                console.print(f"[bold blue]{who}>[/bold blue] {record.reply}")
+                console.print(status_line(record), style="dim", markup=False)
+
+    asyncio.run(main())
+
+
+@app.command()
+def history(
+    thread: Annotated[str, typer.Argument(help="Conversation id.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Print every TurnRecord of a thread as JSON lines."""
+
+    async def job(agent: Any) -> Any:
+        return await agent.history(thread)
+
+    for record in run_with_agent(data_dir, job):
+        typer.echo(record.model_dump_json())
+
+
+@app.command()
+def threads(data_dir: DataDir = None, limit: int = 50) -> None:
+    """List conversations, newest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    async def job(agent: Any) -> Any:
+        return await agent.transcript.threads(limit)
+
+    table = Table("thread", "turns", "language", "last intent", "escalation")
+    for row in run_with_agent(data_dir, job):
+        table.add_row(row["thread_id"], str(row["turns"]), row["language"] or "",
+                      row["last_intent"] or "", row["escalation"] or "")
+    Console().print(table)
+
+
+@app.command("agent-reply")
+def agent_reply(
+    thread: Annotated[str, typer.Option("--thread")],
+    text: Annotated[str, typer.Argument(help="The human agent's reply.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Reply as a human agent to a thread waiting in handoff (resumes it)."""
+    from supportgraph.agent import NoPendingHandoff
+
+    async def job(agent: Any) -> Any:
+        return await agent.agent_reply(thread, text)
+
+    try:
+        typer.echo(run_with_agent(data_dir, job).model_dump_json(indent=2))
+    except NoPendingHandoff as exc:
+        fail(str(exc))
+
+
+@kb_app.command("ingest")
+def kb_ingest(
+    directory: Annotated[Path, typer.Argument(help="Folder of <lang>/<topic>.md documents.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Re-index a KB folder (idempotent: unchanged chunks are kept, removed ones deleted)."""
+    from supportgraph.knowledge.index import KnowledgeBase
+
+    if not directory.is_dir():
+        fail(f"{directory} is not a directory")
+    kb = KnowledgeBase(settings_for(data_dir).resolved_data_dir() / "kb")
+    report = kb.ingest(directory)
+    typer.echo(json.dumps(report.__dict__))
+
+
+@store_app.command("load")
+def store_load(
+    file: Annotated[Path, typer.Argument(help="Store JSON file (or folder) in the documented format.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Validate and import a store; on any invalid record nothing is imported."""
+    from pydantic import ValidationError
+
+    from supportgraph.tools.sqlite_store import SqliteStore, load_store_file
+
+    try:
+        store = load_store_file(file)
+    except FileNotFoundError:
+        fail(f"{file} not found")
+        return
+    except ValidationError as exc:
+        lines = [f"{file}: invalid store, nothing imported"]
+        for err in exc.errors()[:20]:
+            where = ".".join(str(p) for p in err["loc"])
+            lines.append(f"  {where}: {err['msg']}")
+        fail("\n".join(lines))
+        return
+    except json.JSONDecodeError as exc:
+        fail(f"{file}: not valid JSON ({exc})")
+        return
+    db = SqliteStore(settings_for(data_dir).resolved_data_dir() / "store.db")
+    db.replace_all(store)
+    typer.echo(f"imported {len(store.customers)} customers, {len(store.products)} products, "
+               f"{len(store.orders)} orders")
+
+
+@store_app.command("export")
+def store_export(data_dir: DataDir = None) -> None:
+    """Print the current store as JSON (the same format `store load` accepts)."""
+    from supportgraph.agent import open_store
+
+    store = open_store(settings_for(data_dir))
+    sys.stdout.write(store.export().model_dump_json(indent=1, exclude_none=True) + "\n")
+
+
+if __name__ == "__main__":
+    app()
