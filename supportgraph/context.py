@@ -37,7 +37,10 @@ class Deps:
 
     @cached_property
     def language(self) -> LanguageDetector:
-        return LanguageDetector(default=self.settings.default_language)
+        return LanguageDetector(
+            default=self.settings.default_language,
+            preferred=tuple(self.settings.reply_languages),
+        )
 
     @cached_property
     def intents(self) -> IntentClassifier:

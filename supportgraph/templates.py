@@ -62,7 +62,7 @@ class Templates:
     def has(self, key: str, language: str = "en") -> bool:
         return key in self.by_language.get(language, {}) or key in self.by_language["en"]
 
-    def render(self, key: str, language: str, **params: Any) -> str:
+    def render(self, key: str, language: str, /, **params: Any) -> str:
         table = self.by_language.get(language) or self.by_language[self.fallback]
         text = table.get(key) or self.by_language[self.fallback].get(key)
         if text is None:

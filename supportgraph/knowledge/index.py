@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from supportgraph.knowledge.chunks import Chunk, chunk_directory
+from supportgraph.nlu.text import normalize
 
 COLLECTION = "supportgraph-kb"
+RERANK_POOL = 6
+HEADING_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,10 @@ class KnowledgeBase:
         if topics:
             where = {"$and": [where, {"topic": {"$in": topics}}]}
         result = self._collection.query(
-            query_texts=[query], n_results=k, where=where, include=["metadatas", "distances"]
+            query_texts=[query],
+            n_results=max(k, RERANK_POOL),
+            where=where,
+            include=["metadatas", "distances"],
         )
         hits = []
         for cid, meta, dist in zip(
@@ -103,7 +110,21 @@ class KnowledgeBase:
                     score=1.0 - float(dist),
                 )
             )
-        return hits
+        # WordLlama is English-leaning: rerank the pool with word-stem overlap between the
+        # question and the section heading, which works the same in every language.
+        query_stems = stems(query)
+        hits.sort(key=lambda h: -(h.score + HEADING_WEIGHT * overlap(query_stems, h.heading)))
+        return hits[:k]
+
+
+def stems(text: str) -> set[str]:
+    return {w[:4] for w in re.findall(r"\w+", normalize(text)) if len(w) > 3}
+
+
+def overlap(query_stems: set[str], heading: str) -> float:
+    if not query_stems:
+        return 0.0
+    return len(query_stems & stems(heading)) / len(query_stems)
 
 
 def embed_text(chunk: Chunk) -> str:

@@ -13,8 +13,9 @@ from typing import Any
 from supportgraph.nlu.text import normalize
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-# "SG-10234", "#SG10234", "sg 10234": letters + digits; "#10234" or "order 10234" handled below.
-ORDER_ID_RE = re.compile(r"#?\b([A-Za-z]{1,4})[- ]?(\d{4,10})\b")
+# "SG-10234", "#SG10234": letters + digits; "#10234" or "order 10234" handled below.
+ORDER_ID_RE = re.compile(r"#?\b([A-Za-z]{1,4})-?(\d{4,10})\b")
+NOT_ORDER_PREFIXES = {"eu", "cp", "plz", "nr", "no", "zip", "tel", "ref"}
 HASH_NUMBER_RE = re.compile(r"#(\d{4,12})\b")
 ORDER_WORD_NUMBER_RE = re.compile(
     r"\b(?:order|pedido|commande|bestellung|auftrag)\s*(?:number|no\.?|nr\.?|n[°º]|numero|"
@@ -63,6 +64,12 @@ for _canon, _variants in {
 }.items():
     for _v in _variants.split():
         COLOURS[normalize(_v)] = _canon
+
+# Two-word colours first: "azul marino" is navy, not blue.
+COLOUR_PHRASES = {
+    "azul marino": "navy", "bleu marine": "navy", "navy blue": "navy", "dark blue": "navy",
+    "azul oscuro": "navy", "bleu fonce": "navy", "light blue": "blue",
+}
 
 # Words for product types in the four reply languages -> the catalogue's type names.
 TYPE_SYNONYMS: dict[str, str] = {}
@@ -141,7 +148,7 @@ def extract_entities(text: str, catalogue: Catalogue | None = None) -> dict[str,
     scrubbed = EMAIL_RE.sub(" ", text)
 
     order = ORDER_ID_RE.search(scrubbed)
-    if order and not order.group(1).lower() in ("eu", "cp", "plz", "nr", "no"):
+    if order and order.group(1).lower() not in NOT_ORDER_PREFIXES:
         found["order_id"] = f"{order.group(1).upper()}-{order.group(2)}"
     else:
         plain = HASH_NUMBER_RE.search(scrubbed) or ORDER_WORD_NUMBER_RE.search(scrubbed)
@@ -176,10 +183,15 @@ def extract_entities(text: str, catalogue: Catalogue | None = None) -> dict[str,
             found["size"] = letter.group(1)
 
     norm = normalize(scrubbed)
-    for token in re.findall(r"[\w-]+", norm):
-        if token in COLOURS:
-            found["colour"] = COLOURS[token]
+    for phrase, colour in COLOUR_PHRASES.items():
+        if phrase in norm:
+            found["colour"] = colour
             break
+    else:
+        for token in re.findall(r"[\w-]+", norm):
+            if token in COLOURS:
+                found["colour"] = COLOURS[token]
+                break
     if catalogue is not None:
         product = _product_match(norm, catalogue)
         if product:

@@ -49,9 +49,17 @@ class LanguageGuess:
 class LanguageDetector:
     """Detects the language of one message, aware of the conversation's language so far."""
 
-    def __init__(self, languages: list[str] | None = None, default: str = "en") -> None:
+    def __init__(
+        self,
+        languages: list[str] | None = None,
+        default: str = "en",
+        preferred: tuple[str, ...] = ("en", "es", "fr", "de"),
+    ) -> None:
         self.languages = languages or DETECTABLE
         self.default = default
+        # Languages the shop serves: a close call between Portuguese and Spanish on four
+        # words goes to the language the customer most likely writes in.
+        self.preferred = preferred
 
     @cached_property
     def _model(self):  # type: ignore[no-untyped-def]
@@ -73,11 +81,15 @@ class LanguageDetector:
         if n_words <= 2:
             return self._short(signal, previous)
         lang, prob = self._model.classify(signal)
-        if prob < 0.6 and previous:
-            # Weak evidence: keep the conversation's language when it is a close candidate.
+        if prob < 0.7:
             ranked = dict(self._model.rank(signal)[:3])
-            if previous in ranked:
+            if previous and previous in ranked:
+                # Weak evidence: keep the conversation's language when it is a candidate.
                 return LanguageGuess(previous, float(ranked[previous]), "inherited")
+            if lang not in self.preferred:
+                for candidate, p in ranked.items():
+                    if candidate in self.preferred and prob - p < 0.4:
+                        return LanguageGuess(str(candidate), float(p), "model")
         return LanguageGuess(str(lang), float(prob), "model")
 
     def _short(self, signal: str, previous: str | None) -> LanguageGuess:

@@ -33,6 +33,21 @@ SLOT_ANSWERS = {
 SWITCH_CONFIDENCE = 0.6  # a different intent this confident wins over the slot being filled
 
 
+FOLLOW_UP_ENTITIES = {
+    "product_inquiry": {"size", "colour", "product_id", "product_type"},
+    "pricing": {"product_id", "product_type", "size", "colour"},
+    "order_tracking": {"order_id"},
+}
+
+
+def _follows_up(
+    state: ConversationState, entities: dict[str, Any], confidence: float, text: str
+) -> bool:
+    previous = state.get("intent")
+    relevant = FOLLOW_UP_ENTITIES.get(previous or "", set())
+    return bool(relevant & set(entities)) and confidence < 0.7 and word_count(text) <= 6
+
+
 async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     text = state.get("text", "")[:NLU_CHARS]
@@ -66,11 +81,17 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         if answers or (short_reply and awaiting in ("email", "name_zip") and has_text(text)):
             if intent == active or confidence < SWITCH_CONFIDENCE or answers:
                 intent, confidence, uncertainty = active, max(confidence, 0.9), 0.0
-        if awaiting == "name_zip" and "name" not in entities and short_reply:
-            # A bare "Anna Schmidt" when we asked for name and zip code.
+        if awaiting in ("email", "name_zip") and not ({"name", "email"} & set(entities)) \
+                and short_reply and intent == active:
+            # A bare "Anna Schmidt" when we asked for the email or name and zip code.
             cleaned = " ".join(w for w in text.split() if not w.isdigit()).strip(" ,.")
             if cleaned and "@" not in cleaned and not any(ch.isdigit() for ch in cleaned):
                 entities["name"] = cleaned
+
+    elif _follows_up(state, entities, confidence, text):
+        # "and in white?" after a stock answer: a short message that only adds details
+        # to the previous question continues it.
+        intent, confidence, uncertainty = state["intent"], max(confidence, 0.8), 0.1
 
     slots = {**(state.get("slots") or {})}
     for key, value in entities.items():

@@ -1,0 +1,42 @@
+"""Shared fixtures: a real SupportAgent on a temporary data dir (real SQLite, real Chroma)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+# Tests never reach a network service: Chroma telemetry off before anything imports it.
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+from supportgraph.agent import SupportAgent  # noqa: E402
+from supportgraph.config import Settings  # noqa: E402
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sgdata")
+
+
+@pytest.fixture(scope="session")
+async def agent(data_dir: Path) -> AsyncIterator[SupportAgent]:
+    async with SupportAgent.open(Settings(data_dir=data_dir)) as opened:
+        yield opened
+
+
+@pytest.fixture
+def thread() -> str:
+    """A fresh conversation id per test."""
+    return f"t{next(_ids)}"
+
+
+async def converse(agent: SupportAgent, thread_id: str, *messages: str):  # type: ignore[no-untyped-def]
+    records = []
+    for message in messages:
+        records.append(await agent.send(thread_id, message))
+    return records
