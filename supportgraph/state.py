@@ -20,10 +20,14 @@ class Message(TypedDict):
     turn: int
 
 
+MESSAGE_CHARS = 500  # the window is context, not the record: the transcript keeps full text
+
+
 def keep_window(left: list[Message] | None, right: list[Message] | None) -> list[Message]:
-    """Append new messages and keep only the last MESSAGE_WINDOW of them."""
-    merged = list(left or []) + list(right or [])
-    return merged[-MESSAGE_WINDOW:]
+    """Append new messages (text capped) and keep only the last MESSAGE_WINDOW of them."""
+    new = [{**m, "text": m["text"][:MESSAGE_CHARS]} for m in right or []]
+    merged = list(left or []) + new
+    return merged[-MESSAGE_WINDOW:]  # type: ignore[return-value]
 
 
 def keep_sentiments(left: list[float] | None, right: list[float] | None) -> list[float]:
