@@ -53,14 +53,19 @@ def language_table() -> list[tuple[str, str, str, str, str]]:
         d.warm()
         return d
 
-    score("supportgraph (py3langid + short rules), no context", shipped,
-          lambda m, t: m.detect(t).language)
+    score(
+        "supportgraph (py3langid + short rules), no context",
+        shipped,
+        lambda m, t: m.detect(t).language,
+    )
     # Short messages inside a conversation inherit its language; simulate a conversation in
     # the labelled language for the 1-2 word items (what a real turn sees).
-    score("supportgraph, 1-2 words inside a conversation", shipped,
-          lambda m, t: m.detect(t, previous=_truth(data, t)).language)
-    score("py3langid raw (13 languages)", lambda: shipped()._model,
-          lambda m, t: m.classify(t)[0])
+    score(
+        "supportgraph, 1-2 words inside a conversation",
+        shipped,
+        lambda m, t: m.detect(t, previous=_truth(data, t)).language,
+    )
+    score("py3langid raw (13 languages)", lambda: shipped()._model, lambda m, t: m.classify(t)[0])
     try:
         import langdetect
 
@@ -79,7 +84,11 @@ def language_table() -> list[tuple[str, str, str, str, str]]:
 
         def lingua_load():  # type: ignore[no-untyped-def]
             codes = [getattr(IsoCode639_1, c.upper()) for c in LANGS]
-            return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
+            return (
+                LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
+                .with_preloaded_language_models()
+                .build()
+            )
 
         def lingua_detect(m, t):  # type: ignore[no-untyped-def]
             lang = m.detect_language_of(t)
@@ -110,16 +119,20 @@ def intent_table() -> list[tuple[str, str, str, str]]:
         acc = statistics.mean(p == r["intent"] for p, r in zip(preds, test, strict=True))
         results.append((name, f"{acc:.1%}", f"{ms:.2f}", f"{fit_s:.1f}"))
 
-    score("TF-IDF char 2-5 + word 1-2, SGD logistic loss (shipped)",
-          lambda: IntentClassifier.train(texts, labels), lambda m, t: m.classify(t).intent)
+    score(
+        "TF-IDF char 2-5 + word 1-2, SGD logistic loss (shipped)",
+        lambda: IntentClassifier.train(texts, labels),
+        lambda m, t: m.classify(t).intent,
+    )
 
     def svc():  # type: ignore[no-untyped-def]
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.pipeline import make_pipeline
         from sklearn.svm import LinearSVC
 
-        pipe = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
-                                             sublinear_tf=True), LinearSVC())
+        pipe = make_pipeline(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True), LinearSVC()
+        )
         return pipe.fit([prepare(t) for t in texts], labels)
 
     score("TF-IDF char 2-5, LinearSVC", svc, lambda m, t: m.predict([prepare(t)])[0])
@@ -130,11 +143,16 @@ def intent_table() -> list[tuple[str, str, str, str]]:
         from supportgraph.knowledge.embedding import _wordllama
 
         wl = _wordllama(256)
-        clf = LogisticRegression(C=10, max_iter=3000).fit(wl.embed([prepare(t) for t in texts]), labels)
+        clf = LogisticRegression(C=10, max_iter=3000).fit(
+            wl.embed([prepare(t) for t in texts]), labels
+        )
         return wl, clf
 
-    score("WordLlama-256 embeddings, LogisticRegression", wordllama_lr,
-          lambda m, t: m[1].predict(m[0].embed([prepare(t)]))[0])
+    score(
+        "WordLlama-256 embeddings, LogisticRegression",
+        wordllama_lr,
+        lambda m, t: m[1].predict(m[0].embed([prepare(t)]))[0],
+    )
     return results
 
 
@@ -147,7 +165,13 @@ def print_table(title: str, header: tuple[str, ...], body: list[tuple[str, ...]]
 
 
 if __name__ == "__main__":
-    print_table("Language detection (tests/data/language_test.jsonl)",
-                ("candidate", "3+ words", "1-2 words", "ms/call", "load s"), language_table())
-    print_table("Intent classification (tests/data/intent_test.jsonl, 14 intents, 4 languages)",
-                ("candidate", "accuracy", "ms/call", "fit s"), intent_table())
+    print_table(
+        "Language detection (tests/data/language_test.jsonl)",
+        ("candidate", "3+ words", "1-2 words", "ms/call", "load s"),
+        language_table(),
+    )
+    print_table(
+        "Intent classification (tests/data/intent_test.jsonl, 14 intents, 4 languages)",
+        ("candidate", "accuracy", "ms/call", "fit s"),
+        intent_table(),
+    )

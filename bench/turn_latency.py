@@ -43,7 +43,7 @@ SCRIPT = [
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def db_bytes(path: Path) -> int:
@@ -56,7 +56,9 @@ def db_bytes(path: Path) -> int:
     return int(page_size * pages)
 
 
-async def run_agent(data_dir: Path, turns: int, sample_at: set[int]) -> tuple[list[float], dict[int, int]]:
+async def run_agent(
+    data_dir: Path, turns: int, sample_at: set[int]
+) -> tuple[list[float], dict[int, int]]:
     from supportgraph.agent import SupportAgent
     from supportgraph.config import EscalationRules, Settings
 
@@ -119,8 +121,20 @@ async def run_bare(path: Path, turns: int) -> list[float]:
 def cold_start(data_dir: Path) -> float:
     env = {**os.environ, "SUPPORTGRAPH_DATA_DIR": str(data_dir)}
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "supportgraph.cli", "send", "--thread", "cold", "Where is my order?"],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "supportgraph.cli",
+            "send",
+            "--thread",
+            "cold",
+            "Where is my order?",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - start
 
 
@@ -139,8 +153,10 @@ def main() -> None:
         _, long_sizes = asyncio.run(run_agent(root / "long", args.long, {args.long}))
 
     def row(name: str, values: list[float]) -> str:
-        return (f"| {name} | {statistics.median(values):.1f} | {pct(values, 95):.1f} | "
-                f"{pct(values, 99):.1f} |")
+        return (
+            f"| {name} | {statistics.median(values):.1f} | {pct(values, 95):.1f} | "
+            f"{pct(values, 99):.1f} |"
+        )
 
     print(f"\nPer-turn latency, {args.turns} turns, AsyncSqliteSaver (ms)\n")
     print("| graph | p50 | p95 | p99 |\n|---|---|---|---|")
@@ -150,14 +166,24 @@ def main() -> None:
     per_turn_20 = (sizes[20] - sizes[10]) / 10
     per_turn_200 = (sizes[200] - sizes[190]) / 10
     print("\n| measure | value | goal |\n|---|---|---|")
-    print(f"| full p50 / bare p50 | {statistics.median(full) / statistics.median(bare):.2f}x | <= 3x |")
+    print(
+        f"| full p50 / bare p50 | {statistics.median(full) / statistics.median(bare):.2f}x | <= 3x |"
+    )
     print(f"| p50 turns 190-200 / p50 turns 1-10 | {late / early:.2f}x | <= 1.3x |")
     print(f"| checkpoint DB bytes per turn at turn 20 | {per_turn_20:,.0f} | |")
-    print(f"| checkpoint DB bytes per turn at turn 200 | {per_turn_200:,.0f} | within 1.3x of turn 20 "
-          f"({per_turn_200 / per_turn_20:.2f}x) |")
-    print(f"| {args.long}-turn conversation on disk | {long_sizes[args.long] / 1e6:.2f} MB | < 10 MB |")
-    print(f"| cold start to first reply, `supportgraph send` (models cached) | {cold_first:.2f} s | |")
-    print(f"| cold start, first ever run (trains + caches intent model, builds KB) | {cold_fresh:.2f} s | |")
+    print(
+        f"| checkpoint DB bytes per turn at turn 200 | {per_turn_200:,.0f} | within 1.3x of turn 20 "
+        f"({per_turn_200 / per_turn_20:.2f}x) |"
+    )
+    print(
+        f"| {args.long}-turn conversation on disk | {long_sizes[args.long] / 1e6:.2f} MB | < 10 MB |"
+    )
+    print(
+        f"| cold start to first reply, `supportgraph send` (models cached) | {cold_first:.2f} s | |"
+    )
+    print(
+        f"| cold start, first ever run (trains + caches intent model, builds KB) | {cold_fresh:.2f} s | |"
+    )
 
 
 if __name__ == "__main__":

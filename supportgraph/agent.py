@@ -54,9 +54,7 @@ class SupportAgent:
         self.settings = deps.settings
         self.graph = graph
         self.transcript = transcript
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
     @asynccontextmanager
@@ -126,9 +124,7 @@ class SupportAgent:
             await self.transcript.append(record)
             return record
 
-    async def _run(
-        self, thread_id: str, turn: int, message: str, graph_input: Any
-    ) -> TurnRecord:
+    async def _run(self, thread_id: str, turn: int, message: str, graph_input: Any) -> TurnRecord:
         config = self._config(thread_id)
         path: list[str] = []
         values: dict[str, Any] = {}
@@ -245,8 +241,11 @@ class SupportAgent:
         record.reply = self.deps.templates.render("human_queued", lang)
         record.awaiting = "human_agent"
         record.tool_calls, record.retrieved = [], []
-        record.escalation = Escalation(action="handoff", reason="human_active",
-                                       priority=(values.get("escalation") or {}).get("priority"))
+        record.escalation = Escalation(
+            action="handoff",
+            reason="human_active",
+            priority=(values.get("escalation") or {}).get("priority"),
+        )
         return record
 
     def _error_record(

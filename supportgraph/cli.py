@@ -12,8 +12,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-app = typer.Typer(help="supportgraph: customer-support chat agents as a LangGraph state machine.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="supportgraph: customer-support chat agents as a LangGraph state machine.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 kb_app = typer.Typer(help="Knowledge base: ingest markdown documents into Chroma.")
 store_app = typer.Typer(help="Store: load or export customers, products and orders.")
 app.add_typer(kb_app, name="kb")
@@ -21,7 +24,10 @@ app.add_typer(store_app, name="store")
 
 T = TypeVar("T")
 DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data directory (default: SUPPORTGRAPH_DATA_DIR or the user data dir).")
+    Path | None,
+    typer.Option(
+        "--data-dir", help="Data directory (default: SUPPORTGRAPH_DATA_DIR or the user data dir)."
+    ),
 ]
 
 
@@ -48,10 +54,14 @@ def fail(message: str, code: int = 2) -> None:
 
 def status_line(record: Any) -> str:
     esc = record.escalation
-    escalation = "" if esc.action == "none" else f" | escalation {esc.action}/{esc.priority} ({esc.reason})"
+    escalation = (
+        "" if esc.action == "none" else f" | escalation {esc.action}/{esc.priority} ({esc.reason})"
+    )
     awaiting = f" | awaiting {record.awaiting}" if record.awaiting else ""
-    return (f"[{record.language}->{record.reply_language} | {record.intent} {record.confidence:.2f}"
-            f" | {record.persona}{awaiting}{escalation} | {record.latency_ms:.0f} ms]")
+    return (
+        f"[{record.language}->{record.reply_language} | {record.intent} {record.confidence:.2f}"
+        f" | {record.persona}{awaiting}{escalation} | {record.latency_ms:.0f} ms]"
+    )
 
 
 @app.command()
@@ -81,7 +91,9 @@ def send(
 
 @app.command()
 def chat(
-    thread: Annotated[str | None, typer.Option("--thread", help="Resume this conversation.")] = None,
+    thread: Annotated[
+        str | None, typer.Option("--thread", help="Resume this conversation.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print each TurnRecord as JSON.")] = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -96,8 +108,10 @@ def chat(
     async def main() -> None:
         async with SupportAgent.open(settings_for(data_dir)) as agent:
             agent.deps.warm(kb=False)
-            console.print(f"[bold]supportgraph[/bold] demo store, thread [cyan]{thread_id}[/cyan]. "
-                          "Type a message; /agent TEXT to reply as a human agent, /release, /quit.")
+            console.print(
+                f"[bold]supportgraph[/bold] demo store, thread [cyan]{thread_id}[/cyan]. "
+                "Type a message; /agent TEXT to reply as a human agent, /release, /quit."
+            )
             while True:
                 try:
                     line = await asyncio.to_thread(console.input, "[bold green]you>[/bold green] ")
@@ -151,8 +165,13 @@ def threads(data_dir: DataDir = None, limit: int = 50) -> None:
 
     table = Table("thread", "turns", "language", "last intent", "escalation")
     for row in run_with_agent(data_dir, job):
-        table.add_row(row["thread_id"], str(row["turns"]), row["language"] or "",
-                      row["last_intent"] or "", row["escalation"] or "")
+        table.add_row(
+            row["thread_id"],
+            str(row["turns"]),
+            row["language"] or "",
+            row["last_intent"] or "",
+            row["escalation"] or "",
+        )
     Console().print(table)
 
 
@@ -191,7 +210,9 @@ def kb_ingest(
 
 @store_app.command("load")
 def store_load(
-    file: Annotated[Path, typer.Argument(help="Store JSON file (or folder) in the documented format.")],
+    file: Annotated[
+        Path, typer.Argument(help="Store JSON file (or folder) in the documented format.")
+    ],
     data_dir: DataDir = None,
 ) -> None:
     """Validate and import a store; on any invalid record nothing is imported."""
@@ -216,8 +237,10 @@ def store_load(
         return
     db = SqliteStore(settings_for(data_dir).resolved_data_dir() / "store.db")
     db.replace_all(store)
-    typer.echo(f"imported {len(store.customers)} customers, {len(store.products)} products, "
-               f"{len(store.orders)} orders")
+    typer.echo(
+        f"imported {len(store.customers)} customers, {len(store.products)} products, "
+        f"{len(store.orders)} orders"
+    )
 
 
 @store_app.command("export")

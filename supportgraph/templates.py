@@ -13,9 +13,19 @@ from pathlib import Path
 from typing import Any
 
 LANGUAGE_NAMES = {
-    "en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese",
-    "it": "Italian", "nl": "Dutch", "ar": "Arabic", "zh": "Chinese", "ja": "Japanese",
-    "ru": "Russian", "pl": "Polish", "tr": "Turkish",
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "nl": "Dutch",
+    "ar": "Arabic",
+    "zh": "Chinese",
+    "ja": "Japanese",
+    "ru": "Russian",
+    "pl": "Polish",
+    "tr": "Turkish",
 }
 
 

@@ -57,8 +57,14 @@ class Transcript:
             "last_intent = excluded.last_intent, escalation = excluded.escalation, "
             "customer_id = COALESCE(excluded.customer_id, sg_threads.customer_id)",
             (
-                record.thread_id, now, now, record.turn, record.reply_language, record.intent,
-                record.escalation.action, customer_id,
+                record.thread_id,
+                now,
+                now,
+                record.turn,
+                record.reply_language,
+                record.intent,
+                record.escalation.action,
+                customer_id,
             ),
         )
         await self.conn.commit()
@@ -77,8 +83,16 @@ class Transcript:
             (limit,),
         ) as cur:
             rows = await cur.fetchall()
-        keys = ["thread_id", "created_at", "updated_at", "turns", "language", "last_intent",
-                "escalation", "customer_id"]
+        keys = [
+            "thread_id",
+            "created_at",
+            "updated_at",
+            "turns",
+            "language",
+            "last_intent",
+            "escalation",
+            "customer_id",
+        ]
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     async def delete_thread(self, thread_id: str) -> None:

@@ -12,8 +12,8 @@ import pytest
 # Tests never reach a network service: Chroma telemetry off before anything imports it.
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
-from supportgraph.agent import SupportAgent  # noqa: E402
-from supportgraph.config import Settings  # noqa: E402
+from supportgraph.agent import SupportAgent
+from supportgraph.config import Settings
 
 _ids = itertools.count(1)
 

@@ -8,13 +8,17 @@ from supportgraph.agent import InvalidMessage, SupportAgent
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t ", "\x00\x01\x02"])
-async def test_empty_messages_are_a_clear_error(agent: SupportAgent, thread: str, text: str) -> None:
+async def test_empty_messages_are_a_clear_error(
+    agent: SupportAgent, thread: str, text: str
+) -> None:
     with pytest.raises(InvalidMessage, match="empty"):
         await agent.send(thread, text)
     assert await agent.history(thread) == []
 
 
-async def test_odd_messages_get_replies_and_the_thread_stays_usable(agent: SupportAgent, thread: str) -> None:
+async def test_odd_messages_get_replies_and_the_thread_stays_usable(
+    agent: SupportAgent, thread: str
+) -> None:
     garbage = bytes(range(256)).decode("latin-1") * 3
     odd = [
         "where is my order " * 600,  # ~10,000 characters

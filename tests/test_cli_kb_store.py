@@ -17,7 +17,10 @@ def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SUPPORTGRAPH_DATA_DIR": str(data_dir)}
     return subprocess.run(
         [sys.executable, "-m", "supportgraph.cli", *args],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -25,9 +28,24 @@ def test_send_json_prints_a_full_turn_record(data_dir: Path) -> None:
     out = cli(data_dir, "send", "--thread", "cli-1", "--json", "Where is my order?")
     assert out.returncode == 0, out.stderr
     record = json.loads(out.stdout)
-    for field in ("thread_id", "turn", "language", "reply_language", "intent", "confidence",
-                  "entities", "sentiment", "persona", "retrieved", "tool_calls", "escalation",
-                  "awaiting", "path", "reply", "latency_ms"):
+    for field in (
+        "thread_id",
+        "turn",
+        "language",
+        "reply_language",
+        "intent",
+        "confidence",
+        "entities",
+        "sentiment",
+        "persona",
+        "retrieved",
+        "tool_calls",
+        "escalation",
+        "awaiting",
+        "path",
+        "reply",
+        "latency_ms",
+    ):
         assert field in record
     assert record["awaiting"] == "order_id" and record["turn"] == 1
     again = cli(data_dir, "send", "--thread", "cli-1", "SG-10002")
@@ -55,25 +73,51 @@ def test_kb_ingest_is_idempotent_and_reopens_in_a_new_process(tmp_path: Path) ->
 
 def test_store_load_rejects_bad_records_and_imports_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({
-        "customers": [{"id": "C1", "name": "Ana"}],
-        "products": [],
-        "orders": [{"id": "O1", "customer_id": "C1", "status": "lost"}],
-    }))
+    bad.write_text(
+        json.dumps(
+            {
+                "customers": [{"id": "C1", "name": "Ana"}],
+                "products": [],
+                "orders": [{"id": "O1", "customer_id": "C1", "status": "lost"}],
+            }
+        )
+    )
     out = cli(tmp_path, "store", "load", str(bad))
-    assert out.returncode == 2 and "orders.0.status" in out.stderr and "nothing imported" in out.stderr
+    assert (
+        out.returncode == 2 and "orders.0.status" in out.stderr and "nothing imported" in out.stderr
+    )
 
 
 def test_an_outside_store_loads_and_can_be_chatted_against(tmp_path: Path) -> None:
     shop = tmp_path / "shop.json"
-    shop.write_text(json.dumps({
-        "name": "Tiny Shop", "currency": "EUR",
-        "customers": [{"id": "X1", "name": "Ana Ruiz", "email": "ana@shop.test"}],
-        "products": [{"id": "B1", "name": "Canvas Backpack", "type": "accessories", "price": 40,
-                      "variants": [{"id": "B1-g", "options": {"colour": "green"}, "available": True}]}],
-        "orders": [{"id": "TS-5001", "customer_id": "X1", "status": "processed",
-                    "items": [{"product_id": "B1", "price": 40}]}],
-    }))
+    shop.write_text(
+        json.dumps(
+            {
+                "name": "Tiny Shop",
+                "currency": "EUR",
+                "customers": [{"id": "X1", "name": "Ana Ruiz", "email": "ana@shop.test"}],
+                "products": [
+                    {
+                        "id": "B1",
+                        "name": "Canvas Backpack",
+                        "type": "accessories",
+                        "price": 40,
+                        "variants": [
+                            {"id": "B1-g", "options": {"colour": "green"}, "available": True}
+                        ],
+                    }
+                ],
+                "orders": [
+                    {
+                        "id": "TS-5001",
+                        "customer_id": "X1",
+                        "status": "processed",
+                        "items": [{"product_id": "B1", "price": 40}],
+                    }
+                ],
+            }
+        )
+    )
     assert cli(tmp_path, "store", "load", str(shop)).returncode == 0
     cli(tmp_path, "send", "--thread", "s", "where is my order TS-5001?")
     out = cli(tmp_path, "send", "--thread", "s", "--json", "ana@shop.test")

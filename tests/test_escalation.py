@@ -8,7 +8,9 @@ from supportgraph.agent import NoPendingHandoff, SupportAgent
 from tests.conftest import converse
 
 
-async def test_negative_sentiment_hands_off_with_high_priority(agent: SupportAgent, thread: str) -> None:
+async def test_negative_sentiment_hands_off_with_high_priority(
+    agent: SupportAgent, thread: str
+) -> None:
     rec = await agent.send(thread, "This is ridiculous, I'm furious, worst shop ever!!")
     assert rec.sentiment < -0.6
     assert rec.escalation.action == "handoff" and rec.escalation.priority == "high"
@@ -22,10 +24,14 @@ async def test_high_uncertainty_offers_a_human(agent: SupportAgent, thread: str)
     assert rec.escalation.action == "offer" and rec.escalation.priority == "medium"
     assert rec.awaiting == "handoff_offer" and "member of our team" in rec.reply
     accepted = await agent.send(thread, "yes please")
-    assert accepted.escalation.action == "handoff" and accepted.escalation.reason == "offer_accepted"
+    assert (
+        accepted.escalation.action == "handoff" and accepted.escalation.reason == "offer_accepted"
+    )
 
 
-async def test_same_question_more_than_three_times_hands_off(agent: SupportAgent, thread: str) -> None:
+async def test_same_question_more_than_three_times_hands_off(
+    agent: SupportAgent, thread: str
+) -> None:
     records = await converse(agent, thread, *["How long does shipping take?"] * 4)
     assert [r.escalation.action for r in records] == ["none", "none", "none", "handoff"]
     assert records[-1].escalation.reason == "repeated_question"
@@ -50,8 +56,14 @@ async def test_legal_and_fraud_words_are_critical_in_every_language(
 
 
 async def test_explicit_request_for_a_human(agent: SupportAgent, thread: str) -> None:
-    for i, text in enumerate(["I want to talk to a human", "quiero hablar con una persona real",
-                              "je veux parler à un conseiller", "Ich möchte mit einem Mitarbeiter sprechen"]):
+    for i, text in enumerate(
+        [
+            "I want to talk to a human",
+            "quiero hablar con una persona real",
+            "je veux parler à un conseiller",
+            "Ich möchte mit einem Mitarbeiter sprechen",
+        ]
+    ):
         rec = await agent.send(f"{thread}-{i}", text)
         assert rec.intent == "human_agent", text
         assert rec.escalation.action == "handoff" and rec.escalation.priority == "high"
@@ -119,6 +131,14 @@ async def test_handoff_summary_human_reply_and_release(agent: SupportAgent, thre
     back = await agent.send(thread, "how much is express shipping?")
     assert back.escalation.action == "none" and back.retrieved
     history = await agent.history(thread)
-    assert [r.author for r in history] == ["bot", "bot", "bot", "human_agent", "bot", "system", "bot"]
+    assert [r.author for r in history] == [
+        "bot",
+        "bot",
+        "bot",
+        "human_agent",
+        "bot",
+        "system",
+        "bot",
+    ]
     with pytest.raises(NoPendingHandoff):
         await agent.agent_reply(thread, "nobody is waiting")

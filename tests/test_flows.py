@@ -6,7 +6,9 @@ from supportgraph.agent import SupportAgent
 from tests.conftest import converse
 
 
-async def test_where_is_my_order_asks_then_fills_slots_across_turns(agent: SupportAgent, thread: str) -> None:
+async def test_where_is_my_order_asks_then_fills_slots_across_turns(
+    agent: SupportAgent, thread: str
+) -> None:
     first, second, third = await converse(
         agent, thread, "Where is my order?", "It's SG-10002", "anna.schmidt@example.com"
     )
@@ -18,11 +20,20 @@ async def test_where_is_my_order_asks_then_fills_slots_across_turns(agent: Suppo
     assert [c.name for c in third.tool_calls] == ["find_customer_by_email", "get_order_details"]
     assert "DHL4019283746" in third.reply and "DHL" in third.reply
     assert third.verified_customer
-    assert third.path == ["detect_language", "understand", "escalate", "act", "adapt_persona", "respond"]
+    assert third.path == [
+        "detect_language",
+        "understand",
+        "escalate",
+        "act",
+        "adapt_persona",
+        "respond",
+    ]
 
 
 async def test_identity_by_name_and_zip(agent: SupportAgent, thread: str) -> None:
-    *_, last = await converse(agent, thread, "estado de mi pedido SG-10006", "Camille Martin", "75011")
+    *_, last = await converse(
+        agent, thread, "estado de mi pedido SG-10006", "Camille Martin", "75011"
+    )
     assert last.reply_language == "fr" or last.reply_language == "es"
     assert any(c.name == "find_customer_by_name_zip" and c.ok for c in last.tool_calls)
     assert "6A18273645501" in last.reply
@@ -49,7 +60,9 @@ async def test_stock_check_with_alternatives(agent: SupportAgent, thread: str) -
 
 
 async def test_product_slot_filling(agent: SupportAgent, thread: str) -> None:
-    first, second = await converse(agent, thread, "¿Tienen el Merino Wool Sweater?", "talla M en azul marino")
+    first, second = await converse(
+        agent, thread, "¿Tienen el Merino Wool Sweater?", "talla M en azul marino"
+    )
     assert first.reply_language == "es" and first.awaiting == "size"
     assert "79,00\xa0€" in first.reply
     assert second.entities["size"] == "M" and second.entities["colour"] == "navy"
@@ -88,7 +101,9 @@ async def test_other_language_gets_a_polite_english_reply(agent: SupportAgent, t
 
 
 async def test_out_of_scope_and_chit_chat(agent: SupportAgent, thread: str) -> None:
-    hello, mars, bye = await converse(agent, thread, "hi", "what's the weather on Mars", "thanks, bye")
+    hello, mars, bye = await converse(
+        agent, thread, "hi", "what's the weather on Mars", "thanks, bye"
+    )
     assert hello.intent == "greeting" and "help" in hello.reply
     assert mars.intent == "out_of_scope" and "only help" in mars.reply
     assert bye.intent == "thanks_goodbye"
@@ -96,8 +111,11 @@ async def test_out_of_scope_and_chit_chat(agent: SupportAgent, thread: str) -> N
 
 
 async def test_topic_switch_keeps_the_pending_slot(agent: SupportAgent, thread: str) -> None:
-    ask, switch, back = await converse(
-        agent, thread, "where is my order", "actually, first: how long does express shipping take?",
+    _ask, switch, back = await converse(
+        agent,
+        thread,
+        "where is my order",
+        "actually, first: how long does express shipping take?",
         "SG-10002",
     )
     assert switch.intent == "shipping" and switch.retrieved

@@ -72,8 +72,12 @@ def test_intent_accuracy_on_the_separate_test_set(classifier: IntentClassifier) 
 
 
 def test_unrelated_messages_are_out_of_scope(classifier: IntentClassifier) -> None:
-    for text in ["what's the weather on Mars", "write me a poem about cats",
-                 "¿quién ganó el partido de ayer?", "Wie viel ist 17 mal 23?"]:
+    for text in [
+        "what's the weather on Mars",
+        "write me a poem about cats",
+        "¿quién ganó el partido de ayer?",
+        "Wie viel ist 17 mal 23?",
+    ]:
         assert classifier.classify(text).intent == "out_of_scope", text
 
 
@@ -86,8 +90,14 @@ def test_gibberish_is_visibly_uncertain(classifier: IntentClassifier) -> None:
 
 def test_entities() -> None:
     catalogue = Catalogue.from_products(
-        [Product(id="P1", name="Trail Runner Sneakers", type="sneakers",
-                 variants=[Variant(id="v", options={"size": "42", "colour": "black"})])]
+        [
+            Product(
+                id="P1",
+                name="Trail Runner Sneakers",
+                type="sneakers",
+                variants=[Variant(id="v", options={"size": "42", "colour": "black"})],
+            )
+        ]
     )
     found = extract_entities(
         "Hi, my name is Anna Schmidt, order #SG-10234, email Anna.Schmidt@example.com, "

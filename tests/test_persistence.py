@@ -33,7 +33,9 @@ async def test_conversation_survives_a_restart(own_dir: Settings, agent: Support
         assert [r.turn for r in await second.history("restart")] == [1, 2, 3]
 
 
-async def test_concurrent_messages_on_one_thread_are_both_kept(agent: SupportAgent, thread: str) -> None:
+async def test_concurrent_messages_on_one_thread_are_both_kept(
+    agent: SupportAgent, thread: str
+) -> None:
     a, b = await asyncio.gather(
         agent.send(thread, "how much is shipping?"), agent.send(thread, "and returns?")
     )
@@ -45,7 +47,9 @@ async def test_concurrent_messages_on_one_thread_are_both_kept(agent: SupportAge
 
 
 async def test_different_threads_run_concurrently(agent: SupportAgent) -> None:
-    records = await asyncio.gather(*(agent.send(f"par-{i}", "Where is my order?") for i in range(20)))
+    records = await asyncio.gather(
+        *(agent.send(f"par-{i}", "Where is my order?") for i in range(20))
+    )
     assert all(r.awaiting == "order_id" and r.turn == 1 for r in records)
 
 
@@ -67,7 +71,9 @@ async def test_a_crash_mid_turn_leaves_the_thread_usable(
     assert retry.error is None and "DHL4019283746" in retry.reply
 
 
-async def test_state_stays_bounded_and_checkpoints_flat(own_dir: Settings, agent: SupportAgent) -> None:
+async def test_state_stays_bounded_and_checkpoints_flat(
+    own_dir: Settings, agent: SupportAgent
+) -> None:
     own_dir.escalation.enabled = False  # 40 similar questions would trip the repetition rule
     async with SupportAgent.open(own_dir) as local:
         sizes = []

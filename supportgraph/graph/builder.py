@@ -18,8 +18,14 @@ from supportgraph.nodes.understand import understand
 from supportgraph.state import ConversationState, TurnInput
 
 NODE_NAMES = [
-    "detect_language", "understand", "escalate", "retrieve", "act", "adapt_persona",
-    "respond", "handoff",
+    "detect_language",
+    "understand",
+    "escalate",
+    "retrieve",
+    "act",
+    "adapt_persona",
+    "respond",
+    "handoff",
 ]
 # Intents with nothing to look up or do: straight to phrasing.
 CHAT_ONLY = {"greeting", "thanks_goodbye", "out_of_scope", "human_agent"}

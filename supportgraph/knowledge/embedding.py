@@ -20,9 +20,7 @@ def _wordllama(dim: int) -> Any:
     from wordllama import WordLlama
 
     # disable_download: never reach a hub; the package folder holds the weights and tokenizer.
-    return WordLlama.load(
-        cache_dir=Path(wordllama.__file__).parent, disable_download=True, dim=dim
-    )
+    return WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True, dim=dim)
 
 
 @register_embedding_function
@@ -30,7 +28,7 @@ class WordLlamaEmbedding(EmbeddingFunction[Documents]):
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
 
-    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's signature
+    def __call__(self, input: Documents) -> Embeddings:
         vectors = _wordllama(self.dim).embed(list(input), norm=True)
         return [v for v in vectors]
 

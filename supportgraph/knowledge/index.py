@@ -97,7 +97,9 @@ class KnowledgeBase:
         )
         hits = []
         for cid, meta, dist in zip(
-            result["ids"][0], (result["metadatas"] or [[]])[0], (result["distances"] or [[]])[0],
+            result["ids"][0],
+            (result["metadatas"] or [[]])[0],
+            (result["distances"] or [[]])[0],
             strict=False,
         ):
             meta = meta or {}

@@ -67,8 +67,13 @@ for _canon, _variants in {
 
 # Two-word colours first: "azul marino" is navy, not blue.
 COLOUR_PHRASES = {
-    "azul marino": "navy", "bleu marine": "navy", "navy blue": "navy", "dark blue": "navy",
-    "azul oscuro": "navy", "bleu fonce": "navy", "light blue": "blue",
+    "azul marino": "navy",
+    "bleu marine": "navy",
+    "navy blue": "navy",
+    "dark blue": "navy",
+    "azul oscuro": "navy",
+    "bleu fonce": "navy",
+    "light blue": "blue",
 }
 
 # Words for product types in the four reply languages -> the catalogue's type names.
@@ -112,8 +117,51 @@ class Catalogue:
 
 
 STOP_WORDS = set(
-    "the a an and or of for with in on my your de la el los las un una y o con en mi le les "
-    "du des et ou avec mon ma der die das ein eine und oder mit mein meine".split()
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "for",
+        "with",
+        "in",
+        "on",
+        "my",
+        "your",
+        "de",
+        "la",
+        "el",
+        "los",
+        "las",
+        "un",
+        "una",
+        "y",
+        "o",
+        "con",
+        "en",
+        "mi",
+        "le",
+        "les",
+        "du",
+        "des",
+        "et",
+        "ou",
+        "avec",
+        "mon",
+        "ma",
+        "der",
+        "die",
+        "das",
+        "ein",
+        "eine",
+        "und",
+        "oder",
+        "mit",
+        "mein",
+        "meine",
+    ]
 )
 
 

@@ -121,7 +121,7 @@ class IntentClassifier:
         if cache.exists():
             try:
                 with cache.open("rb") as fh:
-                    return cls(pickle.load(fh))  # noqa: S301 - our own cache file
+                    return cls(pickle.load(fh))
             except Exception:  # a corrupt or foreign cache is rebuilt, never fatal
                 cache.unlink(missing_ok=True)
         model = cls.train(texts, labels)
@@ -142,5 +142,8 @@ class IntentClassifier:
         margin = p1 - p2
         uncertainty = max(0.0, min(1.0, 1.0 - (0.5 * p1 + 0.5 * margin) * 1.6))
         return IntentGuess(
-            str(top), float(p1), round(float(uncertainty), 3), [(str(a), float(b)) for a, b in ranking]
+            str(top),
+            float(p1),
+            round(float(uncertainty), 3),
+            [(str(a), float(b)) for a, b in ranking],
         )

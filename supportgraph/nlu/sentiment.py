@@ -64,12 +64,48 @@ freundlich 2; liebe 2;
 """,
 }
 
-NEGATORS = set("not no never dont don't isnt isn't wasnt nothing no nunca nada ne pas jamais "
-               "rien nicht kein keine keinen nie".split())
+NEGATORS = set(
+    [
+        "not",
+        "no",
+        "never",
+        "dont",
+        "don't",
+        "isnt",
+        "isn't",
+        "wasnt",
+        "nothing",
+        "no",
+        "nunca",
+        "nada",
+        "ne",
+        "pas",
+        "jamais",
+        "rien",
+        "nicht",
+        "kein",
+        "keine",
+        "keinen",
+        "nie",
+    ]
+)
 INTENSIFIERS = {
-    "very": 1.3, "really": 1.3, "so": 1.2, "extremely": 1.5, "totally": 1.3, "muy": 1.3,
-    "muchisimo": 1.5, "super": 1.2, "tres": 1.3, "vraiment": 1.3, "totalement": 1.3,
-    "sehr": 1.3, "wirklich": 1.3, "total": 1.3, "absolut": 1.5, "absolutely": 1.5,
+    "very": 1.3,
+    "really": 1.3,
+    "so": 1.2,
+    "extremely": 1.5,
+    "totally": 1.3,
+    "muy": 1.3,
+    "muchisimo": 1.5,
+    "super": 1.2,
+    "tres": 1.3,
+    "vraiment": 1.3,
+    "totalement": 1.3,
+    "sehr": 1.3,
+    "wirklich": 1.3,
+    "total": 1.3,
+    "absolut": 1.5,
+    "absolutely": 1.5,
 }
 
 
@@ -104,9 +140,9 @@ def score_sentiment(text: str, language: str | None = None) -> float:
     total = 0.0
     hits = 0
     joined = " " + " ".join(tokens) + " "
-    for phrase, value in table.items():
+    for phrase, phrase_value in table.items():
         if " " in phrase and f" {phrase} " in joined:
-            total += value
+            total += phrase_value
             hits += 1
     for i, tok in enumerate(tokens):
         value = table.get(tok)

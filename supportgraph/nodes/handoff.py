@@ -48,7 +48,9 @@ async def handoff(state: ConversationState, runtime: Runtime[Deps]) -> dict[str,
             "holding_reply": holding,
         }
     )
-    decision = decision if isinstance(decision, dict) else {"action": "reply", "text": str(decision)}
+    decision = (
+        decision if isinstance(decision, dict) else {"action": "reply", "text": str(decision)}
+    )
     if decision.get("action") == "release":
         text = deps.templates.render("handoff_released", lang)
         return {

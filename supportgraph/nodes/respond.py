@@ -45,7 +45,9 @@ def compose(state: ConversationState, templates: Templates, reply_languages: lis
     if detected not in reply_languages and state.get("language_method") == "model":
         name = LANGUAGE_NAMES.get(detected, detected)
         notes.append(templates.render("language_unsupported", lang, language=name))
-    parts = [templates.render(item["key"], lang, **item["params"]) for item in state.get("say") or []]
+    parts = [
+        templates.render(item["key"], lang, **item["params"]) for item in state.get("say") or []
+    ]
     hits = state.get("kb_hits") or []
     if hits and not parts:
         parts.append(kb_text(hits[0], persona))

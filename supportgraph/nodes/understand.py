@@ -81,8 +81,12 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         if answers or (short_reply and awaiting in ("email", "name_zip") and has_text(text)):
             if intent == active or confidence < SWITCH_CONFIDENCE or answers:
                 intent, confidence, uncertainty = active, max(confidence, 0.9), 0.0
-        if awaiting in ("email", "name_zip") and not ({"name", "email"} & set(entities)) \
-                and short_reply and intent == active:
+        if (
+            awaiting in ("email", "name_zip")
+            and not ({"name", "email"} & set(entities))
+            and short_reply
+            and intent == active
+        ):
             # A bare "Anna Schmidt" when we asked for the email or name and zip code.
             cleaned = " ".join(w for w in text.split() if not w.isdigit()).strip(" ,.")
             if cleaned and "@" not in cleaned and not any(ch.isdigit() for ch in cleaned):

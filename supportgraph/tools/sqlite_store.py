@@ -70,7 +70,7 @@ class SqliteStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for table in ("customers", "products", "orders"):
-                    self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+                    self._db.execute(f"DELETE FROM {table}")
                 self._db.executemany(
                     "INSERT INTO customers VALUES (?,?,?,?,?)",
                     [
@@ -95,9 +95,7 @@ class SqliteStore:
                 meta = {"schema_version": str(STORE_SCHEMA_VERSION), "currency": store.currency}
                 if store.name:
                     meta["name"] = store.name
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO meta VALUES (?,?)", list(meta.items())
-                )
+                self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", list(meta.items()))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -118,7 +116,7 @@ class SqliteStore:
         return row[0] if row else "EUR"
 
     def _rows(self, table: str) -> list[tuple[str]]:
-        return self._db.execute(f"SELECT doc FROM {table} ORDER BY id").fetchall()  # noqa: S608
+        return self._db.execute(f"SELECT doc FROM {table} ORDER BY id").fetchall()
 
     # -- CRM ----------------------------------------------------------------------------
 

@@ -55,12 +55,22 @@ class FlowContext:
             result = await run()
         except Exception as exc:
             self.tool_calls.append(
-                {"name": name, "args": args, "ok": False, "result_summary": f"error: {exc}"[:200],
-                 "ms": round((time.perf_counter() - started) * 1000, 2)}
+                {
+                    "name": name,
+                    "args": args,
+                    "ok": False,
+                    "result_summary": f"error: {exc}"[:200],
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                }
             )
             raise
         self.tool_calls.append(
-            {"name": name, "args": args, "ok": True, "result_summary": summarize(result)[:200],
-             "ms": round((time.perf_counter() - started) * 1000, 2)}
+            {
+                "name": name,
+                "args": args,
+                "ok": True,
+                "result_summary": summarize(result)[:200],
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            }
         )
         return result

@@ -77,9 +77,13 @@ async def product_inquiry(ctx: FlowContext, flow: str = "product_inquiry") -> No
         ctx.done()
         return
     if not matches:
-        ctx.say("variant_unknown", product=product.name, variant=label,
-                sizes=", ".join(option_values(product, "size")) or "-",
-                colours=", ".join(option_values(product, "colour")) or "-")
+        ctx.say(
+            "variant_unknown",
+            product=product.name,
+            variant=label,
+            sizes=", ".join(option_values(product, "size")) or "-",
+            colours=", ".join(option_values(product, "colour")) or "-",
+        )
         ctx.done()
         return
     alternatives = _alternatives(product, wanted)
