@@ -172,7 +172,31 @@ class SupportAgent:
         return await self._resume(thread_id, {"action": "reply", "text": message, "agent": agent})
 
     async def release(self, thread_id: str) -> TurnRecord:
-        """Hand the conversation back to the bot."""
+        """Hand the conversation back to the bot (waiting for the human or already with them)."""
+        config = self._config(thread_id)
+        async with self._lock(thread_id):
+            snapshot = await self.graph.aget_state(config)
+            active = snapshot.values.get("escalation_status") == "human_active"
+            if not snapshot.interrupts and active:
+                # The human answered and the graph ended: no interrupt to resume, so the
+                # status is changed as if respond had run, and the bot takes the next message.
+                lang = snapshot.values.get("reply_language") or self.settings.default_language
+                text = self.deps.templates.render("handoff_released", lang)
+                await self.graph.aupdate_state(
+                    config,
+                    {
+                        "escalation_status": "none",
+                        "awaiting": None,
+                        "reply": text,
+                        "author": "system",
+                    },
+                    as_node="respond",
+                )
+                values = (await self.graph.aget_state(config)).values
+                turn = await self.transcript.last_turn(thread_id)
+                record = self._record(thread_id, turn, "", values, [])
+                await self.transcript.append(record)
+                return record
         return await self._resume(thread_id, {"action": "release"})
 
     async def _resume(self, thread_id: str, decision: dict[str, Any]) -> TurnRecord:
