@@ -40,6 +40,7 @@ class Deps:
         return LanguageDetector(
             default=self.settings.default_language,
             preferred=tuple(self.settings.reply_languages),
+            cache_dir=self.settings.resolved_data_dir() / "models",
         )
 
     @cached_property

@@ -6,8 +6,12 @@ use a small lexicon of chat words and otherwise inherit the conversation's langu
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
+from typing import Any
 
 from supportgraph.nlu.text import NOISE_RE, normalize, word_count, words
 
@@ -54,7 +58,9 @@ class LanguageDetector:
         languages: list[str] | None = None,
         default: str = "en",
         preferred: tuple[str, ...] = ("en", "es", "fr", "de"),
+        cache_dir: Path | None = None,
     ) -> None:
+        self.cache_dir = cache_dir
         self.languages = languages or DETECTABLE
         self.default = default
         # Languages the shop serves: a close call between Portuguese and Spanish on four
@@ -62,12 +68,31 @@ class LanguageDetector:
         self.preferred = preferred
 
     @cached_property
-    def _model(self):  # type: ignore[no-untyped-def]
-        # Loading the model costs ~1 s: do it on first use, not at import.
+    def _model(self) -> Any:
+        # The wheel's model is xz-compressed: decompressing costs ~1 s per process. The
+        # restricted model is cached uncompressed in the data dir (~0.1 s to load).
+        import py3langid
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+        key = hashlib.sha256(
+            f"{py3langid.__file__}:{sorted(self.languages)}:v1".encode()
+        ).hexdigest()[:12]
+        cache = self.cache_dir / f"langid-{key}.pkl" if self.cache_dir else None
+        if cache and cache.exists():
+            try:
+                with cache.open("rb") as fh:
+                    return pickle.load(fh)  # our own cache file, written below
+            except Exception:  # a corrupt cache is rebuilt, never fatal
+                cache.unlink(missing_ok=True)
         identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         identifier.set_languages(self.languages)
+        if cache:
+            identifier._full_model = None  # only needed to change languages later
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{id(self)}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(identifier, fh, protocol=5)
+            tmp.replace(cache)
         return identifier
 
     def warm(self) -> None:
