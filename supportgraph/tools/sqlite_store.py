@@ -11,10 +11,23 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from supportgraph.nlu.text import normalize
-from supportgraph.tools.schema import STORE_SCHEMA_VERSION, Customer, Order, Product, Store, Variant
+from supportgraph.tools.backends import WriteRefused, WriteResult
+from supportgraph.tools.schema import (
+    STORE_SCHEMA_VERSION,
+    Address,
+    Customer,
+    Order,
+    Payment,
+    Product,
+    Store,
+    Variant,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -26,6 +39,15 @@ CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, name TEXT, type TEXT, 
 CREATE TABLE IF NOT EXISTS orders (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id);
+CREATE TABLE IF NOT EXISTS writes (
+    key TEXT PRIMARY KEY, action TEXT NOT NULL, target TEXT, result TEXT NOT NULL,
+    at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS restock_subscriptions (
+    customer_id TEXT NOT NULL, product_id TEXT NOT NULL, variant_id TEXT, at REAL NOT NULL,
+    PRIMARY KEY (customer_id, product_id, variant_id));
+CREATE TABLE IF NOT EXISTS interactions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, customer_id TEXT, thread_id TEXT NOT NULL,
+    kind TEXT NOT NULL, summary TEXT NOT NULL, at REAL NOT NULL);
 """
 
 
@@ -175,6 +197,320 @@ class SqliteStore:
             if all(opts.get(k) == v for k, v in wanted.items() if k in opts):
                 matches.append((variant, variant_in_stock(variant)))
         return matches
+
+    # -- writes -------------------------------------------------------------------------
+    # Each write runs in one IMMEDIATE transaction (no lost updates between conversations
+    # or processes) and is recorded under its idempotency key: a retry returns the first
+    # result instead of writing again.
+
+    def _write(
+        self, key: str, action: str, target: str, change: Callable[[], WriteResult]
+    ) -> WriteResult:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT result FROM writes WHERE key = ?", (key,)).fetchone()
+                if row:
+                    self._db.execute("COMMIT")
+                    return {**json.loads(row[0]), "replayed": True}
+                result = change()
+                self._db.execute(
+                    "INSERT INTO writes VALUES (?,?,?,?,?)",
+                    (key, action, target, json.dumps(result), time.time()),
+                )
+                self._db.execute("COMMIT")
+                return result
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def writes_log(self) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT key, action, target, result FROM writes ORDER BY at"
+        ).fetchall()
+        return [
+            {"key": k, "action": a, "target": t, "result": json.loads(r)} for k, a, t, r in rows
+        ]
+
+    def _order_for_update(self, order_id: str, allowed: tuple[str, ...]) -> Order:
+        row = self._db.execute("SELECT doc FROM orders WHERE id = ?", (order_id,)).fetchone()
+        if not row:
+            raise WriteRefused("not_found", f"order {order_id} not found")
+        order = Order.model_validate_json(row[0])
+        if order.status not in allowed:
+            raise WriteRefused("not_eligible", f"order {order_id} is {order.status}")
+        return order
+
+    def _save_order(self, order: Order) -> None:
+        self._db.execute(
+            "UPDATE orders SET status = ?, doc = ? WHERE id = ?",
+            (order.status, order.model_dump_json(), order.id),
+        )
+
+    def _product_for_update(self, product_id: str) -> Product:
+        row = self._db.execute("SELECT doc FROM products WHERE id = ?", (product_id,)).fetchone()
+        if not row:
+            raise WriteRefused("not_found", f"product {product_id} not found")
+        return Product.model_validate_json(row[0])
+
+    def _move_stock(self, product_id: str, take: str, give_back: str | None) -> None:
+        """Reserve one unit of variant `take` (refused when out of stock), release `give_back`."""
+        product = self._product_for_update(product_id)
+        variants = {v.id: v for v in product.variants}
+        wanted = variants.get(take)
+        if wanted is None:
+            raise WriteRefused("unknown_variant", f"{take} is not a variant of {product_id}")
+        if not variant_in_stock(wanted):
+            raise WriteRefused("out_of_stock", f"{take} is out of stock")
+        if wanted.stock is not None:
+            wanted.stock -= 1
+        if give_back and give_back in variants and variants[give_back].stock is not None:
+            variants[give_back].stock = (variants[give_back].stock or 0) + 1
+        self._db.execute(
+            "UPDATE products SET doc = ? WHERE id = ?", (product.model_dump_json(), product.id)
+        )
+
+    def _customer_for_update(self, customer_id: str) -> Customer:
+        row = self._db.execute("SELECT doc FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        if not row:
+            raise WriteRefused("not_found", f"customer {customer_id} not found")
+        return Customer.model_validate_json(row[0])
+
+    def _save_customer(self, customer: Customer) -> None:
+        self._db.execute(
+            "UPDATE customers SET email = ?, name_norm = ?, zip = ?, doc = ? WHERE id = ?",
+            (
+                (customer.email or "").lower() or None,
+                normalize(customer.name),
+                customer.zip or (customer.address.zip if customer.address else None),
+                customer.model_dump_json(),
+                customer.id,
+            ),
+        )
+
+    async def cancel_order(self, order_id: str, reason: str, key: str) -> WriteResult:
+        def change() -> WriteResult:
+            order = self._order_for_update(order_id, ("pending",))
+            order.status = "cancelled"
+            paid = sum(p.amount for p in order.payments if p.status in ("paid", "authorized"))
+            if paid:
+                order.payments.append(Payment(amount=-paid, status="refunded", at=_now_iso()))
+            order.updated_at = _now_iso()
+            setattr(order, "cancel_reason", reason)  # noqa: B010 - extra field of the open format
+            self._save_order(order)
+            return {"order_id": order.id, "status": "cancelled", "refund": round(paid, 2)}
+
+        return self._write(key, "cancel_order", order_id, change)
+
+    async def modify_order_address(self, order_id: str, address: Address, key: str) -> WriteResult:
+        def change() -> WriteResult:
+            order = self._order_for_update(order_id, ("pending",))
+            order.shipping_address = address
+            order.updated_at = _now_iso()
+            self._save_order(order)
+            return {"order_id": order.id, "shipping_address": address.model_dump(exclude_none=True)}
+
+        return self._write(key, "modify_order_address", order_id, change)
+
+    async def modify_order_item(
+        self, order_id: str, item_index: int, variant_id: str, key: str
+    ) -> WriteResult:
+        def change() -> WriteResult:
+            order = self._order_for_update(order_id, ("pending",))
+            item = _item(order, item_index)
+            self._move_stock(item.product_id, variant_id, item.variant_id)
+            old = item.variant_id
+            item.variant_id = variant_id
+            order.updated_at = _now_iso()
+            self._save_order(order)
+            return {"order_id": order.id, "item_index": item_index, "from": old, "to": variant_id}
+
+        return self._write(key, "modify_order_item", order_id, change)
+
+    async def modify_order_payment(self, order_id: str, method_id: str, key: str) -> WriteResult:
+        def change() -> WriteResult:
+            order = self._order_for_update(order_id, ("pending",))
+            customer = self._customer_for_update(order.customer_id)
+            if method_id not in {m.id for m in customer.payment_methods}:
+                raise WriteRefused(
+                    "unknown_method", f"{method_id} is not a payment method of the customer"
+                )
+            for payment in order.payments:
+                if payment.status in ("pending", "failed", "authorized"):
+                    payment.method_id = method_id
+            if not order.payments:
+                order.payments.append(
+                    Payment(amount=_total(order), status="pending", method_id=method_id)
+                )
+            order.updated_at = _now_iso()
+            self._save_order(order)
+            return {"order_id": order.id, "method_id": method_id}
+
+        return self._write(key, "modify_order_payment", order_id, change)
+
+    async def return_items(
+        self, order_id: str, item_indexes: list[int], refund_method: str, key: str
+    ) -> WriteResult:
+        def change() -> WriteResult:
+            order = self._order_for_update(order_id, ("delivered",))
+            if refund_method not in ("original", "store_credit"):
+                raise WriteRefused("bad_refund_method", refund_method)
+            amount = 0.0
+            for index in item_indexes:
+                item = _item(order, index)
+                if getattr(item, "returned", False):
+                    raise WriteRefused("already_returned", f"item {index} was already returned")
+                setattr(item, "returned", True)  # noqa: B010 - extra field of the open format
+                amount += (item.price or 0.0) * item.quantity
+            amount = round(amount, 2)
+            if all(getattr(i, "returned", False) for i in order.items):
+                order.status = "returned"
+            if refund_method == "original":
+                method = next((p.method_id for p in order.payments if p.status == "paid"), None)
+                order.payments.append(
+                    Payment(amount=-amount, status="refunded", method_id=method, at=_now_iso())
+                )
+            else:
+                customer = self._customer_for_update(order.customer_id)
+                credit = float(getattr(customer, "store_credit", 0.0) or 0.0) + amount
+                setattr(customer, "store_credit", round(credit, 2))  # noqa: B010
+                self._save_customer(customer)
+            order.updated_at = _now_iso()
+            self._save_order(order)
+            return {
+                "order_id": order.id,
+                "items": item_indexes,
+                "refund": amount,
+                "refund_method": refund_method,
+                "status": order.status,
+            }
+
+        return self._write(key, "return_items", order_id, change)
+
+    async def exchange_item(
+        self, order_id: str, item_index: int, variant_id: str, key: str
+    ) -> WriteResult:
+        def change() -> WriteResult:
+            order = self._order_for_update(order_id, ("delivered",))
+            item = _item(order, item_index)
+            if getattr(item, "returned", False):
+                raise WriteRefused("already_returned", f"item {item_index} was already returned")
+            self._move_stock(item.product_id, variant_id, None)
+            exchanges = list(getattr(order, "exchanges", None) or [])
+            exchanges.append(
+                {
+                    "item_index": item_index,
+                    "from": item.variant_id,
+                    "to": variant_id,
+                    "at": _now_iso(),
+                }
+            )
+            setattr(order, "exchanges", exchanges)  # noqa: B010 - extra field of the open format
+            order.updated_at = _now_iso()
+            self._save_order(order)
+            return {
+                "order_id": order.id,
+                "item_index": item_index,
+                "from": item.variant_id,
+                "to": variant_id,
+            }
+
+        return self._write(key, "exchange_item", order_id, change)
+
+    async def retry_payment(self, order_id: str, key: str) -> WriteResult:
+        def change() -> WriteResult:
+            order = self._order_for_update(order_id, ("pending",))
+            if not order.payments or order.payments[-1].status != "failed":
+                raise WriteRefused("nothing_to_retry", f"order {order_id} has no failed payment")
+            last = order.payments[-1]
+            order.payments.append(
+                Payment(
+                    amount=last.amount, status="authorized", method_id=last.method_id, at=_now_iso()
+                )
+            )
+            order.updated_at = _now_iso()
+            self._save_order(order)
+            return {"order_id": order.id, "payment_status": "authorized", "amount": last.amount}
+
+        return self._write(key, "retry_payment", order_id, change)
+
+    async def update_customer_address(
+        self, customer_id: str, address: Address, key: str
+    ) -> WriteResult:
+        def change() -> WriteResult:
+            customer = self._customer_for_update(customer_id)
+            customer.address = address
+            if address.zip:
+                customer.zip = address.zip
+            self._save_customer(customer)
+            return {"customer_id": customer_id, "address": address.model_dump(exclude_none=True)}
+
+        return self._write(key, "update_customer_address", customer_id, change)
+
+    async def update_preferences(
+        self, customer_id: str, preferences: dict[str, str], key: str
+    ) -> WriteResult:
+        def change() -> WriteResult:
+            customer = self._customer_for_update(customer_id)
+            customer.preferences = {**customer.preferences, **preferences}
+            self._save_customer(customer)
+            return {"customer_id": customer_id, "preferences": customer.preferences}
+
+        return self._write(key, "update_preferences", customer_id, change)
+
+    async def record_interaction(
+        self, customer_id: str | None, thread_id: str, kind: str, summary: str, key: str
+    ) -> WriteResult:
+        def change() -> WriteResult:
+            self._db.execute(
+                "INSERT INTO interactions (customer_id, thread_id, kind, summary, at) VALUES (?,?,?,?,?)",
+                (customer_id, thread_id, kind, summary[:2000], time.time()),
+            )
+            return {"recorded": kind}
+
+        return self._write(key, "record_interaction", thread_id, change)
+
+    async def subscribe_restock(
+        self, customer_id: str, product_id: str, variant_id: str | None, key: str
+    ) -> WriteResult:
+        def change() -> WriteResult:
+            self._db.execute(
+                "INSERT OR IGNORE INTO restock_subscriptions VALUES (?,?,?,?)",
+                (customer_id, product_id, variant_id or "", time.time()),
+            )
+            return {"customer_id": customer_id, "product_id": product_id, "variant_id": variant_id}
+
+        return self._write(key, "subscribe_restock", product_id, change)
+
+    def interactions(self, customer_id: str | None = None) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT customer_id, thread_id, kind, summary FROM interactions"
+            + (" WHERE customer_id = ?" if customer_id else "")
+            + " ORDER BY id",
+            (customer_id,) if customer_id else (),
+        ).fetchall()
+        return [
+            dict(zip(("customer_id", "thread_id", "kind", "summary"), r, strict=True)) for r in rows
+        ]
+
+    def restock_subscriptions(self) -> list[tuple[str, str, str]]:
+        return self._db.execute(
+            "SELECT customer_id, product_id, variant_id FROM restock_subscriptions"
+        ).fetchall()
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+
+
+def _item(order: Order, index: int) -> Any:
+    if not 0 <= index < len(order.items):
+        raise WriteRefused("unknown_item", f"order {order.id} has no item {index}")
+    return order.items[index]
+
+
+def _total(order: Order) -> float:
+    return round(sum((i.price or 0.0) * i.quantity for i in order.items), 2)
 
 
 def variant_in_stock(variant: Variant) -> bool:

@@ -1,0 +1,112 @@
+"""The policy guard: the one place every tool call passes before it reaches a backend.
+
+Policies of ARCHITECTURE.md section 4, as code: identity before account data, one customer
+per conversation, another customer's order is "not found", writes only on eligible orders
+and only when the exact change was stated and confirmed. Whatever proposes a call (the
+offline flows or an LLM), this decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from supportgraph.tools.schema import Order
+
+# Tools that read or change a customer's account: identity first.
+ACCOUNT_TOOLS = {
+    "get_customer_profile",
+    "list_customer_orders",
+    "get_order_details",
+    "track_shipment",
+    "payment_status",
+    "cancel_order",
+    "modify_order_address",
+    "modify_order_items",
+    "modify_order_payment",
+    "modify_customer_address",
+    "return_items",
+    "exchange_items",
+    "retry_payment",
+    "update_preferences",
+    "subscribe_restock",
+}
+# Writes: only the exact call the customer confirmed.
+CONFIRMED_WRITES = {
+    "cancel_order",
+    "modify_order_address",
+    "modify_order_items",
+    "modify_order_payment",
+    "modify_customer_address",
+    "return_items",
+    "exchange_items",
+    "retry_payment",
+}
+# Which order statuses each order write accepts.
+ELIGIBLE_STATUS = {
+    "cancel_order": ("pending",),
+    "modify_order_address": ("pending",),
+    "modify_order_items": ("pending",),
+    "modify_order_payment": ("pending",),
+    "retry_payment": ("pending",),
+    "return_items": ("delivered",),
+    "exchange_items": ("delivered",),
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str  # identity_required, other_customer, not_found, not_eligible, ...
+    detail: str = ""
+
+
+def delivered_on(order: Order) -> dt.date | None:
+    for fulfilment in reversed(order.fulfilments):
+        if fulfilment.delivered_at:
+            return dt.date.fromisoformat(fulfilment.delivered_at[:10])
+    return None
+
+
+def eligibility(tool: str, order: Order, today: dt.date, return_window_days: int) -> Refusal | None:
+    """Why `tool` may not change `order` now, or None when it may."""
+    allowed = ELIGIBLE_STATUS.get(tool)
+    if allowed is None:
+        return None
+    if order.status not in allowed:
+        return Refusal("not_eligible", f"order is {order.status}, needs {'/'.join(allowed)}")
+    if tool in ("return_items", "exchange_items"):
+        delivered = delivered_on(order)
+        if delivered is None:
+            return Refusal("no_delivery_date", "delivery date unknown")
+        if (today - delivered).days > return_window_days:
+            return Refusal(
+                "return_window_passed",
+                f"delivered {delivered.isoformat()}, window {return_window_days} days",
+            )
+    return None
+
+
+def check_call(
+    tool: str,
+    args: dict[str, Any],
+    customer_id: str | None,
+    confirmed: dict[str, Any] | None,
+    order: Order | None,
+    today: dt.date,
+    return_window_days: int,
+) -> Refusal | None:
+    """None when the call may run. `order` is the order named in args, loaded by the caller."""
+    if tool in ACCOUNT_TOOLS and not customer_id:
+        return Refusal("identity_required")
+    if "customer_id" in args and args["customer_id"] != customer_id:
+        return Refusal("other_customer")
+    if "order_id" in args and tool in ACCOUNT_TOOLS:
+        if order is None or order.customer_id != customer_id:
+            return Refusal("not_found")  # never disclose another customer's order
+    if tool in CONFIRMED_WRITES:
+        if not confirmed or confirmed.get("tool") != tool or confirmed.get("args") != args:
+            return Refusal("confirmation_required")
+    if order is not None:
+        return eligibility(tool, order, today, return_window_days)
+    return None
