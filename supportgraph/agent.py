@@ -118,7 +118,10 @@ class SupportAgent:
             else:
                 now = self.deps.clock()
                 record = await self._run(
-                    thread_id, turn, message, {"text": message, "now": now, "turn": turn}
+                    thread_id,
+                    turn,
+                    message,
+                    {"text": message, "now": now, "turn": turn, "thread_id": thread_id},
                 )
             record.latency_ms = round((time.perf_counter() - started) * 1000, 2)
             await self.transcript.append(record)

@@ -21,6 +21,8 @@ from supportgraph.templates import Templates
 from supportgraph.tools.backends import StoreBackend
 
 if TYPE_CHECKING:
+    from langchain_core.tools import BaseTool
+
     from supportgraph.knowledge.index import KnowledgeBase
     from supportgraph.nlu.intents import IntentClassifier
 
@@ -53,6 +55,12 @@ class Deps:
                 self.settings.resolved_data_dir() / "models",
                 [extra] if extra.exists() else None,
             )
+
+    @cached_property
+    def tools(self) -> dict[str, BaseTool]:
+        from supportgraph.tools.lc_tools import build_tools
+
+        return build_tools(self.store, lambda: self.clock())
 
     @cached_property
     def kb(self) -> KnowledgeBase:

@@ -40,10 +40,12 @@ class TurnInput(TypedDict, total=False):
     text: str
     now: float  # wall-clock seconds; injectable so time-based rules are testable
     turn: int
+    thread_id: str  # idempotency keys of writes are derived from it
 
 
 class ConversationState(TypedDict, total=False):
     # --- this turn's input
+    thread_id: str
     text: str
     now: float
     turn: int

@@ -53,7 +53,11 @@ async def test_another_customers_order_is_not_found(agent: SupportAgent, thread:
 async def test_stock_check_with_alternatives(agent: SupportAgent, thread: str) -> None:
     out = await agent.send(thread, "Do you have the Trail Runner Sneakers in size 42 black?")
     assert out.intent == "product_inquiry"
-    assert [c.name for c in out.tool_calls] == ["get_product_details", "check_stock"]
+    assert [c.name for c in out.tool_calls] == [
+        "get_product_details",
+        "check_stock",
+        "suggest_alternatives",
+    ]
     assert "out of stock" in out.reply and "42 / white" in out.reply
     ok = await agent.send(thread, "and in white?")
     assert "in stock" in ok.reply and "€89.90" in ok.reply

@@ -32,10 +32,12 @@ CHAT_ONLY = {"greeting", "thanks_goodbye", "out_of_scope", "human_agent"}
 
 
 def route_after_escalate(state: ConversationState) -> str:
-    if (state.get("escalation") or {}).get("action") == "handoff":
+    escalation = state.get("escalation") or {}
+    if escalation.get("action") == "handoff":
         return "handoff"
     intent = state.get("intent", "")
-    if intent in CHAT_ONLY:
+    if intent in CHAT_ONLY or str(escalation.get("reason", "")).startswith("low_confidence"):
+        # Not sure what was asked: no lookups or flows on a guess; clarify and offer a human.
         return "adapt_persona"
     slots = state.get("slots") or {}
     if intent == "product_inquiry" and (slots.get("product_id") or slots.get("product_type")):

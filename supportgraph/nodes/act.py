@@ -11,11 +11,38 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps
+from supportgraph.nlu.requests import kinds
+from supportgraph.nodes.flows import changes
 from supportgraph.nodes.flows.base import FlowContext
 from supportgraph.nodes.flows.identity import ensure_identity, guard_other_identity
-from supportgraph.nodes.flows.orders import track_order
-from supportgraph.nodes.flows.products import product_inquiry, product_price
+from supportgraph.nodes.flows.orders import delivery_estimate, track_order
+from supportgraph.nodes.flows.products import product_inquiry, product_price, restock
 from supportgraph.state import ConversationState
+
+
+async def dispatch(ctx: FlowContext, intent: str) -> None:
+    """The flow for this intent; intents without one are answered from the KB by respond."""
+    if intent == "order_tracking":
+        await track_order(ctx)
+    elif intent == "order_modification":
+        await changes.order_modification(ctx)
+    elif intent == "product_inquiry":
+        if "restock" in kinds(ctx.state.get("text", "")) or ctx.slots.get("restock_requested"):
+            await restock(ctx)
+        else:
+            await product_inquiry(ctx)
+    elif intent == "pricing":
+        await product_price(ctx)
+    elif intent == "returns_refunds":
+        await changes.returns_refunds(ctx)
+    elif intent == "payment":
+        await changes.payment(ctx)
+    elif intent == "shipping":
+        await delivery_estimate(ctx)
+    elif intent == "account":
+        handled = await changes.account(ctx)
+        if not handled and (ctx.state.get("entities") or {}).get("email"):
+            await ensure_identity(ctx, "account")
 
 
 async def act(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -24,14 +51,10 @@ async def act(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any
     intent = state.get("intent", "")
     if await guard_other_identity(ctx):
         pass  # refused: nothing else runs this turn
-    elif intent == "order_tracking":
-        await track_order(ctx)
-    elif intent == "product_inquiry":
-        await product_inquiry(ctx)
-    elif intent == "pricing":
-        await product_price(ctx)
-    elif intent == "account" and (state.get("entities") or {}).get("email"):
-        await ensure_identity(ctx, "account")
+    elif await changes.settle_pending(ctx):
+        pass  # the answer to a proposed change
+    else:
+        await dispatch(ctx, intent)
     update: dict[str, Any] = {"slots": ctx.slots, "tool_calls": ctx.tool_calls, "say": ctx.say_list}
     update.update(ctx.update)
     return update

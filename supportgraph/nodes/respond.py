@@ -61,7 +61,8 @@ def compose(state: ConversationState, templates: Templates, reply_languages: lis
         parts.append(templates.render(f"resume_{awaiting}", lang))
     if persona == "newbie" and templates.has(f"tip.{intent}", lang):
         parts.append(templates.render(f"tip.{intent}", lang))
-    if persona in ("product_seeker", "experimenter") and intent == "product_inquiry":
+    asking = state.get("awaiting") == "confirmation"  # one question at a time
+    if persona in ("product_seeker", "experimenter") and intent == "product_inquiry" and not asking:
         parts.append(templates.render(f"persona.{persona}", lang))
     if (state.get("escalation") or {}).get("action") == "offer":
         parts.append(templates.render("offer_human", lang))

@@ -14,6 +14,7 @@ from langgraph.runtime import Runtime
 from supportgraph.context import Deps
 from supportgraph.nlu.entities import extract_entities
 from supportgraph.nlu.lexicon import asks_for_human, confirmation
+from supportgraph.nlu.requests import kinds, parse_address
 from supportgraph.nlu.sentiment import score_sentiment
 from supportgraph.nlu.text import has_text, word_count
 from supportgraph.state import ConversationState
@@ -38,6 +39,12 @@ FOLLOW_UP_ENTITIES = {
     "pricing": {"product_id", "product_type", "size", "colour"},
     "order_tracking": {"order_id"},
 }
+
+
+def _answers_change(awaiting: str, text: str) -> bool:
+    if awaiting == "address":
+        return parse_address(text) is not None
+    return bool(kinds(text) & {"cancel", "address", "payment_method", "item"})
 
 
 def _follows_up(
@@ -66,15 +73,14 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
     if asks_for_human(text) and (intent == "human_agent" or word_count(text) <= 8):
         intent, confidence, uncertainty = "human_agent", max(confidence, 0.9), 0.0
 
-    if awaiting in ("confirmation", "handoff_offer"):
-        said = confirmation(text)
-        if said is not None:
-            entities["confirmed"] = said
-            if awaiting == "handoff_offer" and said:
-                intent = "human_agent"
-            elif active and not (intent != active and confidence >= 0.85 and not said):
-                intent = active
-            confidence, uncertainty = max(confidence, 0.95), 0.0
+    said = confirmation(text) if awaiting in ("confirmation", "handoff_offer") else None
+    if said is not None:
+        entities["confirmed"] = said
+        if awaiting == "handoff_offer" and said:
+            intent = "human_agent"
+        elif active and not (intent != active and confidence >= 0.85 and not said):
+            intent = active
+        confidence, uncertainty = max(confidence, 0.95), 0.0
     elif awaiting in SLOT_ANSWERS and active:
         answers = SLOT_ANSWERS[awaiting] & set(entities)
         short_reply = word_count(text) <= 4
@@ -92,6 +98,8 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
             if cleaned and "@" not in cleaned and not any(ch.isdigit() for ch in cleaned):
                 entities["name"] = cleaned
 
+    elif awaiting in ("address", "change_kind") and active and _answers_change(awaiting, text):
+        intent, confidence, uncertainty = active, max(confidence, 0.9), 0.0
     elif _follows_up(state, entities, confidence, text):
         # "and in white?" after a stock answer: a short message that only adds details
         # to the previous question continues it.

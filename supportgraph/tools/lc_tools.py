@@ -61,6 +61,11 @@ class NoArgs(BaseModel):
     pass
 
 
+class SearchArgs(BaseModel):
+    product_type: str | None = Field(None, description="e.g. sneakers, boots, sweater")
+    text: str | None = Field(None, description="Words of the product name")
+
+
 class Keyed(BaseModel):
     key: str = Field(description="Idempotency key chosen when the change was proposed")
 
@@ -233,6 +238,10 @@ def build_tools(store: StoreBackend, clock: Any) -> dict[str, BaseTool]:
                             }
                         )
                         break
+        # Same size in another colour first: the customer's size is the harder constraint.
+        same.sort(
+            key=lambda a: not size or str(a["options"].get("size", "")).lower() != size.lower()
+        )
         return same[:4] + others[:3]
 
     async def subscribe_restock(
@@ -243,6 +252,15 @@ def build_tools(store: StoreBackend, clock: Any) -> dict[str, BaseTool]:
 
     async def get_product_details(product_id: str) -> Any:
         return _dump(await store.get_product(product_id))
+
+    async def search_products(product_type: str | None = None, text: str | None = None) -> Any:
+        words = (text or "").lower().split()
+        return [
+            _dump(p)
+            for p in await store.list_products()
+            if (not product_type or (p.type or "").lower() == product_type.lower())
+            and all(w in p.name.lower() for w in words)
+        ]
 
     async def list_product_types() -> Any:
         types: dict[str, int] = {}
@@ -328,6 +346,7 @@ def build_tools(store: StoreBackend, clock: Any) -> dict[str, BaseTool]:
         (suggest_alternatives, StockArgs, "In-stock alternatives for an unavailable variant."),
         (subscribe_restock, RestockArgs, "Notify the customer when a variant is back in stock."),
         (get_product_details, ProductArgs, "A product with its variants and prices."),
+        (search_products, SearchArgs, "Products of a type and/or whose name has these words."),
         (list_product_types, NoArgs, "Product types with how many products each."),
         (payment_status, OrderArgs, "Status of the latest payment of an order."),
         (record_interaction, InteractionArgs, "Record what happened in the CRM."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -9,8 +10,19 @@ from typing import Any, TypeVar
 
 from supportgraph.context import Deps
 from supportgraph.state import ConversationState
+from supportgraph.tools.backends import WriteRefused
+from supportgraph.tools.policy import Refusal, check_call
 
 T = TypeVar("T")
+
+
+class Refused(Exception):
+    """The policy guard or the backend refused a tool call."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
 
 
 @dataclass
@@ -27,6 +39,18 @@ class FlowContext:
         return self.state.get("reply_language", "en")
 
     @property
+    def thread_id(self) -> str:
+        return str(self.state.get("thread_id", ""))
+
+    @property
+    def turn(self) -> int:
+        return int(self.state.get("turn", 0))
+
+    def today(self) -> dt.date:
+        now = self.state.get("now") or self.deps.clock()
+        return dt.datetime.fromtimestamp(now, dt.UTC).date()
+
+    @property
     def customer_id(self) -> str | None:
         return self.update.get("customer_id", self.state.get("customer_id"))
 
@@ -41,6 +65,43 @@ class FlowContext:
     def done(self) -> None:
         self.update["awaiting"] = None
         self.update["active_flow"] = None
+
+    async def call_tool(
+        self,
+        name: str,
+        args: dict[str, Any],
+        summarize: Callable[[Any], str] = lambda r: "ok" if r else "not found",
+        confirmed: dict[str, Any] | None = None,
+    ) -> Any:
+        """Run a LangChain tool through the policy guard, recording it as a tool call."""
+        order = None
+        if "order_id" in args:
+            order = await self.deps.store.get_order(str(args["order_id"]))
+        refusal: Refusal | None = check_call(
+            name,
+            args,
+            self.customer_id,
+            confirmed,
+            order,
+            self.today(),
+            self.deps.settings.return_window_days,
+        )
+        if refusal is not None:
+            self.tool_calls.append(
+                {
+                    "name": name,
+                    "args": args,
+                    "ok": False,
+                    "result_summary": f"refused by policy: {refusal.reason}",
+                    "ms": 0.0,
+                }
+            )
+            raise Refused(refusal.reason, refusal.detail)
+        tool = self.deps.tools[name]
+        try:
+            return await self.call(name, args, lambda: tool.ainvoke(args), summarize)
+        except WriteRefused as exc:
+            raise Refused(exc.reason, str(exc)) from exc
 
     async def call(
         self,

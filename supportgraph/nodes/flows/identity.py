@@ -23,27 +23,25 @@ async def ensure_identity(ctx: FlowContext, flow: str) -> bool:
     email = ctx.slots.get("email")
     name, zip_code = ctx.slots.get("name"), ctx.slots.get("zip")
     if email:
-        customer = await ctx.call(
+        found = await ctx.call_tool(
             "find_customer_by_email",
             {"email": email},
-            lambda: ctx.deps.store.find_customer_by_email(email),
-            lambda c: f"customer {c.id}" if c else "no customer with that email",
+            lambda c: f"customer {c['id']}" if c else "no customer with that email",
         )
-        if customer:
-            _verified(ctx, customer)
+        if found:
+            _verified(ctx, Customer.model_validate(found))
             return True
         ctx.slots.pop("email", None)
         ctx.ask("identity_email_not_found", "email", flow, email=email)
         return False
     if name and zip_code:
-        customer = await ctx.call(
+        found = await ctx.call_tool(
             "find_customer_by_name_zip",
             {"name": name, "zip": zip_code},
-            lambda: ctx.deps.store.find_customer_by_name_zip(name, zip_code),
-            lambda c: f"customer {c.id}" if c else "no customer with that name and zip",
+            lambda c: f"customer {c['id']}" if c else "no customer with that name and zip",
         )
-        if customer:
-            _verified(ctx, customer)
+        if found:
+            _verified(ctx, Customer.model_validate(found))
             return True
         ctx.slots.pop("name", None)
         ctx.slots.pop("zip", None)

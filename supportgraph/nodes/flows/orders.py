@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supportgraph.nodes.flows.base import FlowContext
+from supportgraph.nodes.flows.base import FlowContext, Refused
 from supportgraph.nodes.flows.identity import ensure_identity
 from supportgraph.templates import format_date, format_money
 from supportgraph.tools.schema import Order
@@ -16,19 +16,19 @@ async def load_own_order(ctx: FlowContext, flow: str) -> Order | None:
         return None
     if not await ensure_identity(ctx, flow):
         return None
-    order = await ctx.call(
-        "get_order_details",
-        {"order_id": order_id},
-        lambda: ctx.deps.store.get_order(order_id),
-        lambda o: f"{o.id} {o.status}" if o else "not found",
-    )
-    if order is None or order.customer_id != ctx.customer_id:
-        # Another customer's order is "not found": existence is not disclosed either.
-        if order is not None:
-            ctx.tool_calls[-1]["result_summary"] = "not found for this customer"
+    try:
+        found = await ctx.call_tool(
+            "get_order_details",
+            {"order_id": order_id},
+            lambda o: f"{o['id']} {o['status']}" if o else "not found",
+        )
+    except Refused:
+        found = None  # another customer's order is "not found": existence is not disclosed
+    if not found:
         ctx.slots.pop("order_id", None)
         ctx.ask("order_not_found", "order_id", flow, order_id=order_id)
         return None
+    order = Order.model_validate(found)
     ctx.slots["order_id"] = order.id
     return order
 
@@ -62,3 +62,33 @@ async def track_order(ctx: FlowContext) -> None:
         key = "order_status_shipped_no_eta"
     ctx.say(key, **params)
     ctx.done()
+
+
+async def delivery_estimate(ctx: FlowContext) -> bool:
+    """'How long to France?': a date range from the shipping rules. False if not asked."""
+    from supportgraph.nlu.requests import country, kinds
+
+    text = ctx.state.get("text", "")
+    target = country(text)
+    if target is None and "estimate" not in kinds(text):
+        return False
+    method = "express" if "express" in text.lower() else "standard"
+    result = await ctx.call_tool(
+        "estimate_delivery",
+        {"country": target, "method": method},
+        lambda r: (
+            f"{r.get('earliest')}..{r.get('latest')}" if r.get("deliverable") else "no delivery"
+        ),
+    )
+    lang = ctx.language
+    if not result["deliverable"]:
+        ctx.say("estimate_not_deliverable", country=target or "-")
+        return True
+    ctx.say(
+        "delivery_estimate",
+        method=method,
+        earliest=format_date(result["earliest"], lang),
+        latest=format_date(result["latest"], lang),
+        price=format_money(result["price"], lang, ctx.deps.currency),
+    )
+    return True

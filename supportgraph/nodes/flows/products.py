@@ -10,6 +10,13 @@ from supportgraph.tools.sqlite_store import variant_in_stock
 MAX_LISTED = 4
 
 
+async def load_product(ctx: FlowContext, product_id: str) -> Product | None:
+    found = await ctx.call_tool(
+        "get_product_details", {"product_id": product_id}, lambda p: p["name"] if p else "not found"
+    )
+    return Product.model_validate(found) if found else None
+
+
 def variant_price(product: Product, variant: Variant | None) -> float | None:
     if variant is not None and variant.price is not None:
         return variant.price
@@ -31,12 +38,7 @@ async def product_inquiry(ctx: FlowContext, flow: str = "product_inquiry") -> No
     if not product_id:
         await _list_type(ctx, flow)
         return
-    product = await ctx.call(
-        "get_product_details",
-        {"product_id": product_id},
-        lambda: ctx.deps.store.get_product(product_id),
-        lambda p: p.name if p else "not found",
-    )
+    product = await load_product(ctx, product_id)
     if product is None:
         ctx.ask("product_not_found", "product", flow)
         return
@@ -57,12 +59,13 @@ async def product_inquiry(ctx: FlowContext, flow: str = "product_inquiry") -> No
         else:
             ctx.done()
         return
-    matches = await ctx.call(
+    rows = await ctx.call_tool(
         "check_stock",
         {"product_id": product.id, **wanted},
-        lambda: ctx.deps.store.check_stock(product.id, wanted),
-        lambda m: f"{sum(ok for _, ok in m)} of {len(m)} matching variants in stock",
+        lambda m: f"{sum(r['in_stock'] for r in m)} of {len(m)} matching variants in stock",
     )
+    variants = {v.id: v for v in product.variants}
+    matches = [(variants[r["variant_id"]], r["in_stock"]) for r in rows]
     in_stock = [v for v, ok in matches if ok]
     label = " / ".join(str(wanted[k]) for k in ("size", "colour") if k in wanted)
     if in_stock:
@@ -86,28 +89,30 @@ async def product_inquiry(ctx: FlowContext, flow: str = "product_inquiry") -> No
         )
         ctx.done()
         return
-    alternatives = _alternatives(product, wanted)
+    alternatives = await ctx.call_tool(
+        "suggest_alternatives",
+        {"product_id": product.id, **wanted},
+        lambda alts: f"{len(alts)} alternatives",
+    )
+    listed = [
+        f"{a['name']} " + " / ".join(str(v) for v in a["options"].values())
+        if a["product_id"] != product.id
+        else " / ".join(str(v) for v in a["options"].values())
+        for a in alternatives[:MAX_LISTED]
+    ]
     ctx.say(
         "stock_unavailable",
         product=product.name,
         variant=label,
-        alternatives=", ".join(alternatives) or "-",
+        alternatives=", ".join(listed) or "-",
     )
-    ctx.done()
-
-
-def _alternatives(product: Product, wanted: dict[str, str]) -> list[str]:
-    """Variants in stock that keep the size (other colours) or the colour (other sizes)."""
-    found: list[str] = []
-    for keep in ("size", "colour"):
-        if keep not in wanted:
-            continue
-        for v in product.variants:
-            if variant_in_stock(v) and str(v.options.get(keep, "")).lower() == wanted[keep].lower():
-                label = " / ".join(str(x) for x in v.options.values())
-                if label not in found:
-                    found.append(label)
-    return found[:MAX_LISTED]
+    # Offer a restock notification: a yes next turn subscribes (after identity if needed).
+    ctx.update["pending_action"] = {
+        "tool": "subscribe_restock",
+        "flow": "product_inquiry",
+        "offer": True,
+    }
+    ctx.ask("offer_restock", "confirmation", "product_inquiry")
 
 
 async def _list_type(ctx: FlowContext, flow: str) -> None:
@@ -116,13 +121,10 @@ async def _list_type(ctx: FlowContext, flow: str) -> None:
         if not ctx.state.get("kb_hits"):  # a size-guide style question is answered by the KB
             ctx.ask("ask_product", "product", flow)
         return
-    products = await ctx.call(
-        "list_products",
-        {"type": product_type},
-        ctx.deps.store.list_products,
-        lambda ps: f"{len(ps)} products",
+    found = await ctx.call_tool(
+        "search_products", {"product_type": product_type}, lambda ps: f"{len(ps)} products"
     )
-    of_type = [p for p in products if (p.type or "").lower() == product_type]
+    of_type = [Product.model_validate(p) for p in found]
     if not of_type:
         ctx.ask("product_type_none", "product", flow, product_type=product_type)
         return
@@ -139,12 +141,7 @@ async def product_price(ctx: FlowContext) -> bool:
     product_id = ctx.slots.get("product_id")
     if not product_id or "product_id" not in (ctx.state.get("entities") or {}):
         return False
-    product = await ctx.call(
-        "get_product_details",
-        {"product_id": product_id},
-        lambda: ctx.deps.store.get_product(product_id),
-        lambda p: p.name if p else "not found",
-    )
+    product = await load_product(ctx, product_id)
     if product is None:
         return False
     ctx.say(
@@ -153,3 +150,43 @@ async def product_price(ctx: FlowContext) -> bool:
         price=format_money(variant_price(product, None), ctx.language, ctx.deps.currency),
     )
     return True
+
+
+async def restock(ctx: FlowContext) -> None:
+    """Subscribe the verified customer to a restock notification for the product in the slots."""
+    from supportgraph.nodes.flows.identity import ensure_identity
+
+    flow = "product_inquiry"
+    ctx.slots["restock_requested"] = True
+    product_id = ctx.slots.get("product_id")
+    if not product_id:
+        ctx.ask("ask_product", "product", flow)
+        return
+    if not await ensure_identity(ctx, flow):
+        return
+    product = await load_product(ctx, product_id)
+    if product is None:
+        ctx.ask("product_not_found", "product", flow)
+        return
+    wanted = {k: str(ctx.slots[k]).lower() for k in ("size", "colour") if ctx.slots.get(k)}
+    variant = next(
+        (
+            v
+            for v in product.variants
+            if all(str(v.options.get(k, "")).lower() == val for k, val in wanted.items())
+        ),
+        None,
+    )
+    await ctx.call_tool(
+        "subscribe_restock",
+        {
+            "customer_id": ctx.customer_id,
+            "product_id": product.id,
+            "variant_id": variant.id if variant else None,
+        },
+        lambda r: "subscribed",
+    )
+    label = " / ".join(wanted.values()) or "-"
+    ctx.say("restock_subscribed", product=product.name, variant=label)
+    ctx.slots.pop("restock_requested", None)
+    ctx.done()
