@@ -17,7 +17,11 @@ async def test_where_is_my_order_asks_then_fills_slots_across_turns(
     assert second.entities["order_id"] == "SG-10002" and second.awaiting == "email"
     assert second.tool_calls == []  # no order data before identity is verified
     assert third.intent == "order_tracking" and third.awaiting is None
-    assert [c.name for c in third.tool_calls] == ["find_customer_by_email", "get_order_details"]
+    assert [c.name for c in third.tool_calls] == [
+        "find_customer_by_email",
+        "get_order_details",
+        "track_shipment",
+    ]
     assert "DHL4019283746" in third.reply and "DHL" in third.reply
     assert third.verified_customer
     assert third.path == [

@@ -274,3 +274,30 @@ async def test_several_requests_and_a_correction_in_one_conversation(shop: Suppo
     assert "DHL4019283746" in records[2].reply
     assert records[3].intent == "shipping" and records[3].retrieved
     assert await order_status(shop, "SG-10001") == "cancelled"
+
+
+async def test_order_list_product_types_tracking_and_transfer_tools(shop: SupportAgent) -> None:
+    records = await converse(
+        shop, "list", "hello, my email is anna.schmidt@example.com", "where is my order?"
+    )
+    assert "list_customer_orders" in tool_names(records)
+    assert "SG-10002" in records[1].reply and records[1].awaiting == "order_id"
+    tracked = await shop.send("list", "SG-10002")
+    assert "track_shipment" in tool_names([tracked]) and "DHL4019283746" in tracked.reply
+    types = await shop.send("types2", "Which products do you have?")
+    assert "list_product_types" in tool_names([types]) and "sneakers" in types.reply
+    handed = await shop.send("list", "I want to talk to a human")
+    assert "transfer_to_human" in tool_names([handed])
+    logged = store_of(shop).interactions()
+    assert any(i["kind"] == "transfer_to_human" and i["thread_id"] == "list" for i in logged)
+
+
+async def test_pricing_and_password_reset_answers(shop: SupportAgent) -> None:
+    price = await shop.send("price", "How much are the Chelsea Boots?")
+    assert price.intent == "pricing" and "get_product_details" in tool_names([price])
+    assert "€" in price.reply
+    student = await shop.send("student", "Do you have a student discount?")
+    assert student.retrieved and student.retrieved[0].startswith("en/discounts#")
+    assert "15" in student.reply
+    reset = await shop.send("pw", "Wie kann ich mein Passwort zurücksetzen?")
+    assert reset.retrieved and reset.retrieved[0].startswith("de/account#")

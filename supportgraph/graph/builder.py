@@ -36,15 +36,12 @@ def route_after_escalate(state: ConversationState) -> str:
     if escalation.get("action") == "handoff":
         return "handoff"
     intent = state.get("intent", "")
+    if state.get("awaiting") == "confirmation":
+        return "act"  # a proposed change must be settled (anything but yes cancels it)
     if intent in CHAT_ONLY or str(escalation.get("reason", "")).startswith("low_confidence"):
         # Not sure what was asked: no lookups or flows on a guess; clarify and offer a human.
         return "adapt_persona"
-    slots = state.get("slots") or {}
-    if intent == "product_inquiry" and (slots.get("product_id") or slots.get("product_type")):
-        return "act"
-    if needs_knowledge(intent) and intent != "order_tracking":
-        return "retrieve"
-    return "act"
+    return "retrieve" if needs_knowledge(state) else "act"
 
 
 def build_graph() -> StateGraph[Any, Any, Any, Any]:

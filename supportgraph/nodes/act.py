@@ -53,8 +53,8 @@ async def act(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any
         pass  # refused: nothing else runs this turn
     elif await changes.settle_pending(ctx):
         pass  # the answer to a proposed change
-    else:
-        await dispatch(ctx, intent)
+    elif not str((state.get("escalation") or {}).get("reason", "")).startswith("low_confidence"):
+        await dispatch(ctx, intent)  # never start a flow on a guess
     update: dict[str, Any] = {"slots": ctx.slots, "tool_calls": ctx.tool_calls, "say": ctx.say_list}
     update.update(ctx.update)
     return update

@@ -67,6 +67,33 @@ def decide(state: ConversationState, deps: Deps) -> tuple[str, str | None, str |
     return "none", None, None
 
 
+async def _transfer(
+    state: ConversationState, deps: Deps, reason: str | None, priority: str | None
+) -> dict[str, Any]:
+    """Log the transfer in the CRM (idempotent: a resumed handoff does not log it twice)."""
+    args = {
+        "thread_id": state.get("thread_id", ""),
+        "summary": f"{reason}; intent {state.get('intent')}; slots {state.get('slots') or {}}",
+        "priority": priority,
+        "key": f"{state.get('thread_id', '')}:{state.get('turn', 0)}:transfer",
+    }
+    try:
+        await deps.tools["transfer_to_human"].ainvoke(args)
+        return {
+            "name": "transfer_to_human",
+            "args": args,
+            "ok": True,
+            "result_summary": "transferred",
+        }
+    except Exception as exc:  # the handoff itself must not fail because the CRM log did
+        return {
+            "name": "transfer_to_human",
+            "args": args,
+            "ok": False,
+            "result_summary": str(exc)[:200],
+        }
+
+
 async def escalate(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = runtime.context
     action, reason, priority = decide(state, deps)
@@ -84,6 +111,8 @@ async def escalate(state: ConversationState, runtime: Runtime[Deps]) -> dict[str
         counts[signature] = counts.get(signature, 0) + 1
         # Bounded: keep the most recent signatures only.
         update["question_counts"] = dict(list(counts.items())[-20:])
+    if action == "handoff" and state.get("escalation_status") != "human_active":
+        update["tool_calls"] = [await _transfer(state, deps, reason, priority)]
     if action == "offer":
         update["escalation_status"] = "offered"
         update["offered_reasons"] = [*(state.get("offered_reasons") or []), reason][-10:]

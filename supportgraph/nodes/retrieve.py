@@ -26,8 +26,33 @@ TOPICS: dict[str, list[str]] = {
 MIN_SCORE = 0.05
 
 
-def needs_knowledge(intent: str) -> bool:
-    return intent in TOPICS
+SIZE_WORDS = (
+    "size",
+    "fit",
+    "measure",
+    "talla",
+    "medida",
+    "taille",
+    "pointure",
+    "mesure",
+    "grosse",
+    "größe",
+    "passform",
+    "messen",
+)
+
+
+def needs_knowledge(state: ConversationState) -> bool:
+    """Whether this turn's question is answered (at least partly) from the KB."""
+    intent = state.get("intent", "")
+    if intent == "product_inquiry":
+        # Product questions are answered from the catalogue; only size/fit advice is in the KB.
+        slots = state.get("slots") or {}
+        text = state.get("text", "").lower()
+        return not (slots.get("product_id") or slots.get("product_type")) and any(
+            w in text for w in SIZE_WORDS
+        )
+    return intent in TOPICS and intent != "order_tracking"
 
 
 async def retrieve(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:

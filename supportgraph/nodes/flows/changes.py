@@ -114,7 +114,7 @@ def check_eligible(ctx: FlowContext, tool: str, order: Order) -> bool:
         ctx,
         refusal.reason,
         order_id=order.id,
-        status=order.status,
+        status=ctx.deps.templates.render(f"status.{order.status}", ctx.language),
         days=ctx.deps.settings.return_window_days,
     )
     return False
@@ -170,6 +170,10 @@ async def order_modification(ctx: FlowContext) -> None:
     has_address = remember_address(ctx)
     asked = kinds(ctx.state.get("text", "")) | set(ctx.slots.get("change_kinds", []))
     entities = ctx.state.get("entities") or {}
+    if {"exchange", "return"} & asked and not {"cancel", "address", "payment_method"} & asked:
+        # "exchange the sneakers of order X for a 44" is an after-delivery change.
+        if await returns_refunds(ctx):
+            return
     if "cancel" in asked:
         kind = "cancel"
     elif "address" in asked or has_address or ctx.state.get("awaiting") == "address":

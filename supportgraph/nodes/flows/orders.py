@@ -5,12 +5,15 @@ from __future__ import annotations
 from supportgraph.nodes.flows.base import FlowContext, Refused
 from supportgraph.nodes.flows.identity import ensure_identity
 from supportgraph.templates import format_date, format_money
-from supportgraph.tools.schema import Order
+from supportgraph.tools.schema import Fulfilment, Order
 
 
 async def load_own_order(ctx: FlowContext, flow: str) -> Order | None:
     """The order in the slots if it belongs to the verified customer; asks otherwise."""
     order_id = ctx.slots.get("order_id")
+    if not order_id and ctx.customer_id:
+        await _ask_which_order(ctx, flow)
+        return None
     if not order_id:
         ctx.ask("ask_order_id", "order_id", flow)
         return None
@@ -33,6 +36,24 @@ async def load_own_order(ctx: FlowContext, flow: str) -> Order | None:
     return order
 
 
+async def _ask_which_order(ctx: FlowContext, flow: str) -> None:
+    """A verified customer without an order number: show their recent orders to pick from."""
+    orders = await ctx.call_tool(
+        "list_customer_orders",
+        {"customer_id": ctx.customer_id},
+        lambda os: f"{len(os)} orders",
+    )
+    if not orders:
+        ctx.say("no_orders")
+        ctx.done()
+        return
+    listing = "; ".join(
+        f"{o['id']} ({', '.join(o['items'][:2])}, {ctx.deps.templates.render('status.' + o['status'], ctx.language)})"
+        for o in orders[:5]
+    )
+    ctx.ask("choose_order", "order_id", flow, orders=listing)
+
+
 def order_total(order: Order) -> float:
     return round(sum((i.price or 0.0) * i.quantity for i in order.items), 2)
 
@@ -49,7 +70,14 @@ async def track_order(ctx: FlowContext) -> None:
         "total": format_money(order_total(order), lang, order.currency or ctx.deps.currency),
         "created": format_date(order.created_at, lang),
     }
-    fulfilment = order.fulfilments[-1] if order.fulfilments else None
+    fulfilment = None
+    if order.status in ("shipped", "delivered", "returned") and order.fulfilments:
+        tracked = await ctx.call_tool(
+            "track_shipment",
+            {"order_id": order.id},
+            lambda t: f"{t.get('carrier')} {t.get('tracking_number')}" if t else "no shipment",
+        )
+        fulfilment = Fulfilment.model_validate(tracked)
     if fulfilment:
         params.update(
             carrier=fulfilment.carrier or "-",

@@ -119,7 +119,10 @@ async def _list_type(ctx: FlowContext, flow: str) -> None:
     product_type = ctx.slots.get("product_type")
     if not product_type:
         if not ctx.state.get("kb_hits"):  # a size-guide style question is answered by the KB
-            ctx.ask("ask_product", "product", flow)
+            types = await ctx.call_tool(
+                "list_product_types", {}, lambda t: f"{len(t)} product types"
+            )
+            ctx.ask("ask_product", "product", flow, types=", ".join(sorted(types)))
         return
     found = await ctx.call_tool(
         "search_products", {"product_type": product_type}, lambda ps: f"{len(ps)} products"
