@@ -242,7 +242,9 @@ class SupportAgent:
             persona=values.get("persona") or "default",
             retrieved=list(values.get("retrieved") or []),
             tool_calls=[
-                ToolCall(**{k: c[k] for k in ("name", "args", "ok", "result_summary")})
+                ToolCall(
+                    **{k: c[k] for k in ("name", "args", "ok", "result_summary", "ms") if k in c}
+                )
                 for c in values.get("tool_calls") or []
             ],
             escalation=Escalation(

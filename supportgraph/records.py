@@ -15,6 +15,7 @@ class ToolCall(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict)
     ok: bool = True
     result_summary: str = ""
+    ms: float = 0.0  # wall time of the call
 
 
 class Escalation(BaseModel):

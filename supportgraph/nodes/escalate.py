@@ -10,6 +10,7 @@ A VIP segment raises any escalation to at least high priority.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -77,6 +78,7 @@ async def _transfer(
         "priority": priority,
         "key": f"{state.get('thread_id', '')}:{state.get('turn', 0)}:transfer",
     }
+    started = time.perf_counter()
     try:
         await deps.tools["transfer_to_human"].ainvoke(args)
         return {
@@ -84,6 +86,7 @@ async def _transfer(
             "args": args,
             "ok": True,
             "result_summary": "transferred",
+            "ms": round((time.perf_counter() - started) * 1000, 2),
         }
     except Exception as exc:  # the handoff itself must not fail because the CRM log did
         return {
