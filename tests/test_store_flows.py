@@ -26,6 +26,7 @@ async def shop(tmp_path: Path, data_dir: Path, agent: SupportAgent) -> AsyncIter
     """A fresh store and checkpoints; models and the KB index shared with the session."""
     await agent.send("warm-kb", "how much is shipping?")  # builds the shared KB index once
     for shared in ("models", "kb"):
+        (data_dir / shared).mkdir(exist_ok=True)
         (tmp_path / shared).symlink_to(data_dir / shared, target_is_directory=True)
     async with SupportAgent.open(Settings(data_dir=tmp_path)) as opened:
         opened.deps.clock = lambda: DEMO_NOW
@@ -301,3 +302,47 @@ async def test_pricing_and_password_reset_answers(shop: SupportAgent) -> None:
     assert "15" in student.reply
     reset = await shop.send("pw", "Wie kann ich mein Passwort zurücksetzen?")
     assert reset.retrieved and reset.retrieved[0].startswith("de/account#")
+
+
+async def test_a_sparse_store_without_optional_fields_still_works(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    """A real shop's export: no segments, no ETA, no tracking number, no stock counts."""
+    import json
+
+    shop_file = tmp_path / "sparse.json"
+    shop_file.write_text(
+        json.dumps(
+            {
+                "customers": [{"id": "K1", "name": "Mia Roth", "email": "mia@shop.test"}],
+                "products": [
+                    {
+                        "id": "J1",
+                        "name": "Rain Jacket",
+                        "variants": [
+                            {"id": "J1-s", "options": {"size": "S"}, "available": False},
+                            {"id": "J1-m", "options": {"size": "M"}, "available": True},
+                        ],
+                    }
+                ],
+                "orders": [
+                    {
+                        "id": "R-7001",
+                        "customer_id": "K1",
+                        "status": "shipped",
+                        "items": [{"product_id": "J1"}],
+                        "fulfilments": [{"carrier": "DHL"}],
+                    }
+                ],
+            }
+        )
+    )
+    (data_dir / "models").mkdir(exist_ok=True)
+    (tmp_path / "models").symlink_to(data_dir / "models", target_is_directory=True)
+    async with SupportAgent.open(Settings(data_dir=tmp_path, store_path=shop_file)) as agent:
+        records = await converse(agent, "sparse", "where is my order R-7001?", "mia@shop.test")
+        assert "R-7001" in records[1].reply and "hasn't given a delivery date" in records[1].reply
+        small = await agent.send("stock", "Do you have the Rain Jacket in size S?")
+        assert "out of stock" in small.reply and "M" in small.reply
+        medium = await agent.send("stock2", "Is the Rain Jacket available in size M?")
+        assert "in stock" in medium.reply

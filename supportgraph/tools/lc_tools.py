@@ -238,6 +238,17 @@ def build_tools(store: StoreBackend, clock: Any) -> dict[str, BaseTool]:
                             }
                         )
                         break
+        if not same:  # nothing shares an option: any variant of this product that is in stock
+            same = [
+                {
+                    "product_id": product.id,
+                    "name": product.name,
+                    "variant_id": v.id,
+                    "options": v.options,
+                }
+                for v in product.variants
+                if variant_in_stock(v)
+            ]
         # Same size in another colour first: the customer's size is the harder constraint.
         same.sort(
             key=lambda a: not size or str(a["options"].get("size", "")).lower() != size.lower()
