@@ -216,21 +216,15 @@ def store_load(
     data_dir: DataDir = None,
 ) -> None:
     """Validate and import a store; on any invalid record nothing is imported."""
-    from pydantic import ValidationError
-
-    from supportgraph.tools.sqlite_store import SqliteStore, load_store_file
+    from supportgraph.tools.sqlite_store import SqliteStore, StoreFileError, load_store_file
 
     try:
         store = load_store_file(file)
     except FileNotFoundError:
         fail(f"{file} not found")
         return
-    except ValidationError as exc:
-        lines = [f"{file}: invalid store, nothing imported"]
-        for err in exc.errors()[:20]:
-            where = ".".join(str(p) for p in err["loc"])
-            lines.append(f"  {where}: {err['msg']}")
-        fail("\n".join(lines))
+    except StoreFileError as exc:
+        fail(str(exc))
         return
     except json.JSONDecodeError as exc:
         fail(f"{file}: not valid JSON ({exc})")

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from supportgraph.nlu.text import normalize
 from supportgraph.tools.backends import WriteRefused, WriteResult
 from supportgraph.tools.schema import (
@@ -519,6 +521,30 @@ def variant_in_stock(variant: Variant) -> bool:
     return bool(variant.available)
 
 
+class StoreFileError(ValueError):
+    """A store file that does not validate: every problem names the record and the field."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__(f"{path}: invalid store, nothing imported\n" + "\n".join(problems))
+        self.problems = problems
+
+
+def describe_errors(data: Any, errors: list[Any]) -> list[str]:
+    """'orders[3] (id "SG-1"): status: Input should be ...' from pydantic's error locations."""
+    problems = []
+    for err in errors[:20]:
+        loc = list(err["loc"])
+        where = ".".join(str(p) for p in loc)
+        if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(data, dict):
+            records = data.get(str(loc[0])) or []
+            record = records[loc[1]] if loc[1] < len(records) else {}
+            rid = record.get("id") if isinstance(record, dict) else None
+            field = ".".join(str(p) for p in loc[2:]) or "(record)"
+            where = f"{loc[0]}[{loc[1]}]" + (f" (id {rid!r})" if rid else "") + f": {field}"
+        problems.append(f"  {where}: {err['msg']}")
+    return problems
+
+
 def load_store_file(path: Path) -> Store:
     """Read and validate a store JSON file (or a directory of customers/products/orders.json)."""
     if path.is_dir():
@@ -531,5 +557,9 @@ def load_store_file(path: Path) -> Store:
         meta = path / "store.json"
         if meta.exists():
             data = {**json.loads(meta.read_text(encoding="utf-8")), **data}
+    else:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    try:
         return Store.model_validate(data)
-    return Store.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise StoreFileError(path, describe_errors(data, exc.errors())) from exc
