@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,6 +31,9 @@ from supportgraph.tools.sqlite_store import SqliteStore, load_store_file
 from supportgraph.transcript import Transcript
 
 log = logging.getLogger("supportgraph")
+
+
+EventSink = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 class InvalidMessage(ValueError):
@@ -101,8 +104,11 @@ class SupportAgent:
             raise InvalidMessage("the message is empty: send some text")
         return cleaned[: self.settings.max_message_chars]
 
-    async def send(self, thread_id: str, text: str) -> TurnRecord:
-        """One customer message -> the bot's TurnRecord."""
+    async def send(
+        self, thread_id: str, text: str, on_event: EventSink | None = None
+    ) -> TurnRecord:
+        """One customer message -> the bot's TurnRecord. `on_event("node", {...})` is awaited
+        as each node finishes (the server streams these as SSE)."""
         if not thread_id or len(thread_id) > 200:
             raise InvalidMessage("thread_id must be 1-200 characters")
         message = self.validate(text)
@@ -122,14 +128,36 @@ class SupportAgent:
                     turn,
                     message,
                     {"text": message, "now": now, "turn": turn, "thread_id": thread_id},
+                    on_event,
                 )
             record.latency_ms = round((time.perf_counter() - started) * 1000, 2)
-            await self.transcript.append(record)
+            await self._remember(record)
             return record
 
-    async def _run(self, thread_id: str, turn: int, message: str, graph_input: Any) -> TurnRecord:
+    async def _remember(self, record: TurnRecord) -> None:
+        """Write the record to the transcript and keep the handoff queue in step with it."""
+        await self.transcript.append(record)
+        if record.awaiting == "human_agent" and record.path:
+            pending = await self.pending_handoff(record.thread_id)
+            if pending is not None:
+                await self.transcript.open_handoff(record.thread_id, pending["summary"])
+        elif record.author == "human_agent":
+            await self.transcript.mark_handoff(record.thread_id, "active")
+        elif record.author == "system" and record.reply and record.error is None:
+            await self.transcript.close_handoff(record.thread_id)
+
+    async def _run(
+        self,
+        thread_id: str,
+        turn: int,
+        message: str,
+        graph_input: Any,
+        on_event: EventSink | None = None,
+    ) -> TurnRecord:
         config = self._config(thread_id)
         path: list[str] = []
+        node_ms: dict[str, float] = {}
+        last = time.perf_counter()
         values: dict[str, Any] = {}
         interrupt_value: dict[str, Any] | None = None
         try:
@@ -147,15 +175,21 @@ class SupportAgent:
                 if mode == "values":
                     values = chunk
                     continue
+                now = time.perf_counter()
                 for node, update in chunk.items():
                     if node == "__interrupt__":
                         interrupt_value = update[0].value if update else {}
-                    else:
-                        path.append(node)
+                        continue
+                    path.append(node)
+                    node_ms[node] = round((now - last) * 1000, 3)
+                    if on_event is not None:
+                        await on_event("node", {"name": node, "ms": node_ms[node]})
+                last = now
         except Exception as exc:  # the customer gets a polite reply; the thread stays usable
             log.exception("turn failed on thread %s", thread_id)
             return self._error_record(thread_id, turn, message, values, path, exc)
         record = self._record(thread_id, turn, message, values, path)
+        record.node_ms = node_ms
         if interrupt_value is not None:
             path.append("handoff")
             record.path = path
@@ -198,7 +232,7 @@ class SupportAgent:
                 values = (await self.graph.aget_state(config)).values
                 turn = await self.transcript.last_turn(thread_id)
                 record = self._record(thread_id, turn, "", values, [])
-                await self.transcript.append(record)
+                await self._remember(record)
                 return record
         return await self._resume(thread_id, {"action": "release"})
 
@@ -211,7 +245,7 @@ class SupportAgent:
             turn = await self.transcript.last_turn(thread_id)
             record = await self._run(thread_id, turn, "", Command(resume=decision))
             record.latency_ms = round((time.perf_counter() - started) * 1000, 2)
-            await self.transcript.append(record)
+            await self._remember(record)
             return record
 
     # -- reading ---------------------------------------------------------------------------

@@ -50,3 +50,4 @@ class TurnRecord(BaseModel):
     verified_customer: bool = False
     error: str | None = None
     created_at: float = 0.0
+    node_ms: dict[str, float] = Field(default_factory=dict)  # wall time per node this turn

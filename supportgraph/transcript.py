@@ -23,7 +23,15 @@ CREATE TABLE IF NOT EXISTS sg_threads (
     thread_id TEXT PRIMARY KEY, created_at REAL NOT NULL, updated_at REAL NOT NULL,
     turns INTEGER NOT NULL DEFAULT 0, language TEXT, last_intent TEXT, escalation TEXT,
     customer_id TEXT);
+CREATE TABLE IF NOT EXISTS sg_handoffs (
+    thread_id TEXT PRIMARY KEY, status TEXT NOT NULL, priority TEXT, reason TEXT,
+    summary TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, claimed_by TEXT);
+CREATE TABLE IF NOT EXISTS sg_thread_meta (
+    thread_id TEXT PRIMARY KEY, owner TEXT, metadata TEXT NOT NULL, created_at REAL NOT NULL);
 """
+PRIORITY_RANK = (
+    "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
+)
 
 
 class Transcript:
@@ -96,10 +104,79 @@ class Transcript:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     async def delete_thread(self, thread_id: str) -> None:
-        await self.conn.execute("DELETE FROM sg_turns WHERE thread_id = ?", (thread_id,))
-        await self.conn.execute("DELETE FROM sg_threads WHERE thread_id = ?", (thread_id,))
+        for table in ("sg_turns", "sg_threads", "sg_handoffs", "sg_thread_meta"):
+            await self.conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
         await self.conn.commit()
 
+    # -- thread ownership and metadata (the server's client scope) ----------------------
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    async def create_thread(
+        self, thread_id: str, owner: str | None, metadata: dict[str, Any]
+    ) -> None:
+        await self.conn.execute(
+            "INSERT INTO sg_thread_meta VALUES (?, ?, ?, ?)",
+            (thread_id, owner, json.dumps(metadata, ensure_ascii=False), time.time()),
+        )
+        await self.conn.commit()
+
+    async def thread_meta(self, thread_id: str) -> dict[str, Any] | None:
+        async with self.conn.execute(
+            "SELECT owner, metadata, created_at FROM sg_thread_meta WHERE thread_id = ?",
+            (thread_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return {"owner": row[0], "metadata": json.loads(row[1]), "created_at": row[2]}
+
+    async def threads_of_customer(self, customer_id: str) -> list[str]:
+        async with self.conn.execute(
+            "SELECT thread_id FROM sg_threads WHERE customer_id = ?", (customer_id,)
+        ) as cur:
+            return [r[0] for r in await cur.fetchall()]
+
+    # -- the handoff queue ----------------------------------------------------------------
+
+    async def open_handoff(self, thread_id: str, summary: dict[str, Any]) -> None:
+        now = time.time()
+        await self.conn.execute(
+            "INSERT INTO sg_handoffs VALUES (?, 'open', ?, ?, ?, ?, ?, NULL) "
+            "ON CONFLICT(thread_id) DO UPDATE SET updated_at = excluded.updated_at, "
+            "priority = excluded.priority, reason = excluded.reason, summary = excluded.summary",
+            (
+                thread_id,
+                summary.get("priority"),
+                summary.get("reason"),
+                json.dumps(summary, ensure_ascii=False, default=str),
+                now,
+                now,
+            ),
+        )
+        await self.conn.commit()
+
+    async def mark_handoff(
+        self, thread_id: str, status: str, claimed_by: str | None = None
+    ) -> None:
+        await self.conn.execute(
+            "UPDATE sg_handoffs SET status = ?, claimed_by = COALESCE(?, claimed_by), "
+            "updated_at = ? WHERE thread_id = ?",
+            (status, claimed_by, time.time(), thread_id),
+        )
+        await self.conn.commit()
+
+    async def close_handoff(self, thread_id: str) -> None:
+        await self.conn.execute("DELETE FROM sg_handoffs WHERE thread_id = ?", (thread_id,))
+        await self.conn.commit()
+
+    async def handoffs(self) -> list[dict[str, Any]]:
+        """Open and active handoffs, most urgent first, then oldest first."""
+        async with self.conn.execute(
+            "SELECT thread_id, status, priority, reason, summary, created_at, claimed_by "
+            f"FROM sg_handoffs ORDER BY {PRIORITY_RANK}, created_at"
+        ) as cur:
+            rows = await cur.fetchall()
+        keys = ["thread_id", "status", "priority", "reason", "summary", "created_at", "claimed_by"]
+        out = [dict(zip(keys, r, strict=True)) for r in rows]
+        for item in out:
+            item["summary"] = json.loads(item["summary"])
+        return out

@@ -149,6 +149,9 @@ class InMemoryStore:
         self, key: str, action: str, target: str, change: Callable[[], WriteResult]
     ) -> WriteResult:
         if key in self._writes:
+            if self._writes[key][:2] != (action, target):
+                used = self._writes[key]
+                raise WriteRefused("key_reused", f"key {key} was used for {used[0]} {used[1]}")
             return {**json.loads(self._writes[key][2]), "replayed": True}
         snapshot = (
             copy.deepcopy(self._customers),
@@ -192,7 +195,9 @@ class InMemoryStore:
     # write are kept when it succeeds and rolled back from the snapshot when it is refused.
 
     def _order_for_update(self, order_id: str, allowed: tuple[str, ...]) -> Order:
-        order = self._orders.get(order_id)
+        order = next(
+            (self._orders[c] for c in canonical_order_ids(order_id) if c in self._orders), None
+        )
         if order is None:
             raise WriteRefused("not_found", f"order {order_id} not found")
         if order.status not in allowed:
@@ -288,6 +293,8 @@ class InMemoryStore:
             order = self._order_for_update(order_id, ("delivered",))
             if refund_method not in ("original", "store_credit"):
                 raise WriteRefused("bad_refund_method", refund_method)
+            if not item_indexes:
+                raise WriteRefused("unknown_item", f"no items of order {order_id} to return")
             amount = 0.0
             for index in item_indexes:
                 item = _item(order, index)
@@ -326,22 +333,22 @@ class InMemoryStore:
             item = _item(order, item_index)
             if getattr(item, "returned", False):
                 raise WriteRefused("already_returned", f"item {item_index} was already returned")
-            self._move_stock(item.product_id, variant_id, None)
+            if item.variant_id == variant_id:
+                raise WriteRefused("unknown_variant", f"item {item_index} already is {variant_id}")
+            # The replacement ships from stock; the returned original goes back into stock.
+            self._move_stock(item.product_id, variant_id, item.variant_id)
+            previous = item.variant_id
+            item.variant_id = variant_id
             exchanges = list(getattr(order, "exchanges", None) or [])
             exchanges.append(
-                {
-                    "item_index": item_index,
-                    "from": item.variant_id,
-                    "to": variant_id,
-                    "at": _now_iso(),
-                }
+                {"item_index": item_index, "from": previous, "to": variant_id, "at": _now_iso()}
             )
             setattr(order, "exchanges", exchanges)  # noqa: B010 - extra field of the open format
             order.updated_at = _now_iso()
             return {
                 "order_id": order.id,
                 "item_index": item_index,
-                "from": item.variant_id,
+                "from": previous,
                 "to": variant_id,
             }
 

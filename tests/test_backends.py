@@ -13,6 +13,7 @@ import asyncio
 import inspect
 import random
 from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +76,11 @@ async def order(store: Backend, order_id: str) -> Order:
     return found
 
 
-async def stock(store: Backend, product_id: str) -> dict[str, int | None]:
+async def stock(store: Backend, product_id: str) -> dict[str, int]:
     product = await store.get_product(product_id)
     assert product is not None
-    return {v.id: v.stock for v in product.variants}
+    counts = {v.id: v.stock for v in product.variants}
+    return {k: v for k, v in counts.items() if v is not None}
 
 
 async def refused(store: Backend, write: Awaitable[Any], reason: str) -> None:
@@ -337,9 +339,11 @@ async def test_exchange_item(store: Backend) -> None:
     result = await store.exchange_item("SG-10003", 0, "P2001-14", "k1")
     assert result == {"order_id": "SG-10003", "item_index": 0, "from": "P2001-6", "to": "P2001-14"}
     after = await stock(store, "P2001")
-    assert after == {**before, "P2001-14": before["P2001-14"] - 1}  # 42 white: 5 -> 4
+    # 42 white ships (5 -> 4); the returned 43 black goes back into stock.
+    assert after == {**before, "P2001-14": before["P2001-14"] - 1, "P2001-6": before["P2001-6"] + 1}
     exchanged = await order(store, "SG-10003")
-    assert exchanged.status == "delivered"
+    assert exchanged.status == "delivered" and exchanged.items[0].variant_id == "P2001-14"
+    await refused(store, store.exchange_item("SG-10003", 0, "P2001-14", "k2"), "unknown_variant")
     exchanges = getattr(exchanged, "exchanges", None)
     assert exchanges is not None and len(exchanges) == 1
     assert {k: exchanges[0][k] for k in ("item_index", "from", "to")} == {
@@ -543,12 +547,22 @@ async def test_a_refusal_does_not_consume_its_key(store: Backend) -> None:
     assert [w["key"] for w in store.writes_log()] == ["k1"]
 
 
-async def test_a_key_returns_its_first_result_whatever_is_asked(store: Backend) -> None:
-    first = await store.cancel_order("SG-10001", "", "k1")
+async def test_a_key_reused_for_another_write_is_refused(store: Backend) -> None:
+    await store.cancel_order("SG-10001", "", "k1")
     before = state(store)
-    other = await store.modify_order_address("SG-10005", NEW_ADDRESS, "k1")
-    assert other == {**first, "replayed": True}
+    with pytest.raises(WriteRefused) as refused:
+        await store.modify_order_address("SG-10005", NEW_ADDRESS, "k1")
+    assert refused.value.reason == "key_reused"
     assert state(store) == before
+
+
+async def test_replacing_the_store_forgets_old_keys(store: Backend) -> None:
+    if not isinstance(store, SqliteStore):
+        return  # only the SQLite store can be reloaded in place
+    await store.cancel_order("SG-10001", "", "k1")
+    store.replace_all(load_store_file(DEMO_STORE))
+    again = await store.cancel_order("SG-10001", "", "k1")
+    assert "replayed" not in again and (await store.get_order("SG-10001")).status == "cancelled"
 
 
 async def test_the_write_log(store: Backend) -> None:
@@ -634,11 +648,11 @@ async def test_concurrent_writes_land_exactly_once(sqlite: SqliteStore, demo: St
     to_cancel, to_move = pending[:10], pending[10:]
     calls: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = []
     for oid in to_cancel:  # 10 orders x 3 tries with one key each = 30 calls
-        calls += [(f"cancel-{oid}", lambda o=oid: sqlite.cancel_order(o, "", f"cancel-{o}"))] * 3
+        key = f"cancel-{oid}"
+        calls += [(key, partial(sqlite.cancel_order, oid, "", key))] * 3
     for oid in to_move:  # 10 orders x 2 tries with one key each = 20 calls
-        calls += [
-            (f"addr-{oid}", lambda o=oid: sqlite.modify_order_address(o, NEW_ADDRESS, f"addr-{o}"))
-        ] * 2
+        key = f"addr-{oid}"
+        calls += [(key, partial(sqlite.modify_order_address, oid, NEW_ADDRESS, key))] * 2
     assert len(calls) == 50
     random.Random(7).shuffle(calls)
 

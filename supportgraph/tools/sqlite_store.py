@@ -93,7 +93,16 @@ class SqliteStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for table in ("customers", "products", "orders"):
+                # A new store invalidates old idempotency keys and CRM rows: a replayed key
+                # must never claim a write that this store never saw.
+                for table in (
+                    "customers",
+                    "products",
+                    "orders",
+                    "writes",
+                    "interactions",
+                    "restock_subscriptions",
+                ):
                     self._db.execute(f"DELETE FROM {table}")
                 self._db.executemany(
                     "INSERT INTO customers VALUES (?,?,?,?,?)",
@@ -211,8 +220,14 @@ class SqliteStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                row = self._db.execute("SELECT result FROM writes WHERE key = ?", (key,)).fetchone()
+                row = self._db.execute(
+                    "SELECT result, action, target FROM writes WHERE key = ?", (key,)
+                ).fetchone()
                 if row:
+                    if (row[1], row[2]) != (action, target):
+                        raise WriteRefused(
+                            "key_reused", f"key {key} was used for {row[1]} {row[2]}"
+                        )
                     self._db.execute("COMMIT")
                     return {**json.loads(row[0]), "replayed": True}
                 result = change()
@@ -235,7 +250,11 @@ class SqliteStore:
         ]
 
     def _order_for_update(self, order_id: str, allowed: tuple[str, ...]) -> Order:
-        row = self._db.execute("SELECT doc FROM orders WHERE id = ?", (order_id,)).fetchone()
+        row = None
+        for candidate in canonical_order_ids(order_id):
+            row = self._db.execute("SELECT doc FROM orders WHERE id = ?", (candidate,)).fetchone()
+            if row:
+                break
         if not row:
             raise WriteRefused("not_found", f"order {order_id} not found")
         order = Order.model_validate_json(row[0])
@@ -357,6 +376,8 @@ class SqliteStore:
             order = self._order_for_update(order_id, ("delivered",))
             if refund_method not in ("original", "store_credit"):
                 raise WriteRefused("bad_refund_method", refund_method)
+            if not item_indexes:
+                raise WriteRefused("unknown_item", f"no items of order {order_id} to return")
             amount = 0.0
             for index in item_indexes:
                 item = _item(order, index)
@@ -397,15 +418,15 @@ class SqliteStore:
             item = _item(order, item_index)
             if getattr(item, "returned", False):
                 raise WriteRefused("already_returned", f"item {item_index} was already returned")
-            self._move_stock(item.product_id, variant_id, None)
+            if item.variant_id == variant_id:
+                raise WriteRefused("unknown_variant", f"item {item_index} already is {variant_id}")
+            # The replacement ships from stock; the returned original goes back into stock.
+            self._move_stock(item.product_id, variant_id, item.variant_id)
+            previous = item.variant_id
+            item.variant_id = variant_id
             exchanges = list(getattr(order, "exchanges", None) or [])
             exchanges.append(
-                {
-                    "item_index": item_index,
-                    "from": item.variant_id,
-                    "to": variant_id,
-                    "at": _now_iso(),
-                }
+                {"item_index": item_index, "from": previous, "to": variant_id, "at": _now_iso()}
             )
             setattr(order, "exchanges", exchanges)  # noqa: B010 - extra field of the open format
             order.updated_at = _now_iso()
@@ -413,7 +434,7 @@ class SqliteStore:
             return {
                 "order_id": order.id,
                 "item_index": item_index,
-                "from": item.variant_id,
+                "from": previous,
                 "to": variant_id,
             }
 
