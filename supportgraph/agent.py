@@ -136,7 +136,7 @@ class SupportAgent:
 
     async def _remember(self, record: TurnRecord) -> None:
         """Write the record to the transcript and keep the handoff queue in step with it."""
-        await self.transcript.append(record)
+        await self.transcript.append(record, record._customer_id)
         if record.awaiting == "human_agent" and record.path:
             pending = await self.pending_handoff(record.thread_id)
             if pending is not None:
@@ -253,6 +253,35 @@ class SupportAgent:
     async def history(self, thread_id: str) -> list[TurnRecord]:
         return await self.transcript.records(thread_id)
 
+    async def delete_thread(self, thread_id: str) -> None:
+        """Forget a conversation: its checkpoints, transcript and handoff."""
+        async with self._lock(thread_id):
+            await self.graph.checkpointer.adelete_thread(thread_id)
+            await self.transcript.delete_thread(thread_id)
+
+    async def export_customer(self, customer_id: str) -> dict[str, Any] | None:
+        """Everything stored about a customer: store records and their conversations."""
+        data = self.store_privacy().customer_data(customer_id)
+        if data is None:
+            return None
+        threads = []
+        for thread_id in await self.transcript.threads_of_customer(customer_id):
+            turns = await self.transcript.records(thread_id)
+            threads.append({"thread_id": thread_id, "turns": [t.model_dump() for t in turns]})
+        return {**data, "threads": threads}
+
+    async def erase_customer(self, customer_id: str) -> bool:
+        """Erase a customer's conversations and store records (orders are anonymized)."""
+        for thread_id in await self.transcript.threads_of_customer(customer_id):
+            await self.delete_thread(thread_id)
+        return self.store_privacy().erase_customer(customer_id)
+
+    def store_privacy(self) -> Any:
+        store = self.deps.store
+        if not hasattr(store, "erase_customer"):
+            raise TypeError(f"{type(store).__name__} has no customer export/erase support")
+        return store
+
     async def state(self, thread_id: str) -> dict[str, Any]:
         snapshot = await self.graph.aget_state(self._config(thread_id))
         return dict(snapshot.values)
@@ -293,7 +322,7 @@ class SupportAgent:
             customer_text=message,
             verified_customer=bool(values.get("customer_id")),
             created_at=time.time(),
-        )
+        ).with_customer(values.get("customer_id"))
 
     def _queued_for_human(
         self, thread_id: str, turn: int, message: str, values: dict[str, Any]

@@ -193,6 +193,48 @@ def agent_reply(
         fail(str(exc))
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (1 keeps per-thread ordering in one process).")
+    ] = 1,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the HTTP server: API under /v1, chat page at /, agent console at /agent."""
+    import os
+
+    import uvicorn
+
+    from supportgraph.server.auth import KeyRing
+    from supportgraph.server.observability import setup_json_logging
+
+    settings = settings_for(data_dir)
+    keys = KeyRing.from_settings(settings.api_keys)
+    if keys.demo:
+        typer.secho(
+            "demo mode: no SUPPORTGRAPH_API_KEYS set; keys for this run:", fg=typer.colors.YELLOW
+        )
+        for key, scope in keys.keys.items():
+            typer.echo(f"  {scope:6} {key}")
+        typer.echo(f"chat page: http://{host}:{port}/   agent console: http://{host}:{port}/agent")
+    # Workers are separate processes: they receive the same keys and data dir via the environment.
+    os.environ["SUPPORTGRAPH_API_KEYS"] = json.dumps(keys.keys)
+    os.environ["SUPPORTGRAPH_DEMO"] = "true" if keys.demo else "false"
+    if data_dir:
+        os.environ["SUPPORTGRAPH_DATA_DIR"] = str(data_dir)
+    setup_json_logging()
+    uvicorn.run(
+        "supportgraph.server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
 @kb_app.command("ingest")
 def kb_ingest(
     directory: Annotated[Path, typer.Argument(help="Folder of <lang>/<topic>.md documents.")],

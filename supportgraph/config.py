@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     max_message_chars: int = 4000
     return_window_days: int = 30
     escalation: EscalationRules = Field(default_factory=EscalationRules)
+    # Server: API key -> scope (client, agent, admin). Empty: demo mode generates keys at start.
+    api_keys: dict[str, str] = Field(default_factory=dict)
+    rate_limit_per_minute: int = 240  # per API key
+    demo: bool = False  # keys were generated for this run: the web pages may embed them
 
     def resolved_data_dir(self) -> Path:
         path = self.data_dir.expanduser()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 EscalationAction = Literal["none", "offer", "handoff"]
 Priority = Literal["low", "medium", "high", "critical"]
@@ -51,3 +51,9 @@ class TurnRecord(BaseModel):
     error: str | None = None
     created_at: float = 0.0
     node_ms: dict[str, float] = Field(default_factory=dict)  # wall time per node this turn
+    # The verified customer's store id: kept for export/erase, never serialized to clients.
+    _customer_id: str | None = PrivateAttr(default=None)
+
+    def with_customer(self, customer_id: str | None) -> TurnRecord:
+        self._customer_id = customer_id
+        return self

@@ -8,6 +8,7 @@ conversations.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -504,6 +505,59 @@ class SqliteStore:
             return {"customer_id": customer_id, "product_id": product_id, "variant_id": variant_id}
 
         return self._write(key, "subscribe_restock", product_id, change)
+
+    # -- privacy ----------------------------------------------------------------------------
+
+    def customer_data(self, customer_id: str) -> dict[str, Any] | None:
+        """Everything the store holds about one customer (for a data export)."""
+        row = self._db.execute("SELECT doc FROM customers WHERE id = ?", (customer_id,)).fetchone()
+        if row is None:
+            return None
+        orders = self._db.execute(
+            "SELECT doc FROM orders WHERE customer_id = ? ORDER BY id", (customer_id,)
+        ).fetchall()
+        return {
+            "customer": json.loads(row[0]),
+            "orders": [json.loads(r[0]) for r in orders],
+            "interactions": self.interactions(customer_id),
+            "restock_subscriptions": [
+                {"product_id": p, "variant_id": v or None}
+                for c, p, v in self.restock_subscriptions()
+                if c == customer_id
+            ],
+        }
+
+    def erase_customer(self, customer_id: str) -> bool:
+        """Erase a customer: profile, CRM log and subscriptions are deleted; orders are kept
+        for accounting (amounts, items, status) but stripped of the address and linked to an
+        anonymous id, so nothing in them points back to the person."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                found = self._db.execute(
+                    "DELETE FROM customers WHERE id = ?", (customer_id,)
+                ).rowcount
+                rows = self._db.execute(
+                    "SELECT id, doc FROM orders WHERE customer_id = ?", (customer_id,)
+                ).fetchall()
+                anonymous = "erased-" + hashlib.sha256(customer_id.encode()).hexdigest()[:10]
+                for order_id, doc in rows:
+                    order = Order.model_validate_json(doc)
+                    order.customer_id = anonymous
+                    order.shipping_address = None
+                    self._db.execute(
+                        "UPDATE orders SET customer_id = ?, doc = ? WHERE id = ?",
+                        (anonymous, order.model_dump_json(), order_id),
+                    )
+                self._db.execute("DELETE FROM interactions WHERE customer_id = ?", (customer_id,))
+                self._db.execute(
+                    "DELETE FROM restock_subscriptions WHERE customer_id = ?", (customer_id,)
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return bool(found)
 
     def interactions(self, customer_id: str | None = None) -> list[dict[str, Any]]:
         rows = self._db.execute(
