@@ -1,0 +1,85 @@
+"""A real `supportgraph serve` process on a free loopback port, for server and browser tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+KEYS = {
+    "client-key-one-0123456789": "client",
+    "client-key-two-0123456789": "client",
+    "agent-key-0123456789": "agent",
+    "admin-key-0123456789": "admin",
+}
+CLIENT, OTHER_CLIENT, AGENT, ADMIN = list(KEYS)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_server(
+    data_dir: Path, shared: Path | None = None, rate_limit: int = 100_000, demo: bool = True
+) -> Iterator[str]:
+    """Start the server, wait until it is ready, yield its base URL, stop it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if shared is not None:  # reuse the session's trained model and KB index
+        for name in ("models", "kb"):
+            (shared / name).mkdir(exist_ok=True)
+            if not (data_dir / name).exists():
+                (data_dir / name).symlink_to(shared / name, target_is_directory=True)
+    port = free_port()
+    env = {
+        **os.environ,
+        "SUPPORTGRAPH_DATA_DIR": str(data_dir),
+        "SUPPORTGRAPH_API_KEYS": json.dumps(KEYS),
+        "SUPPORTGRAPH_DEMO": "true" if demo else "false",
+        "SUPPORTGRAPH_RATE_LIMIT_PER_MINUTE": str(rate_limit),
+    }
+    log = (data_dir / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "supportgraph.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"server exited: {(data_dir / 'server.log').read_text()[-2000:]}"
+                )
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        else:
+            raise RuntimeError("server did not become ready in 90 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}

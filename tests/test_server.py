@@ -1,0 +1,262 @@
+"""The HTTP API against a real uvicorn server on a loopback port."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server_helpers import ADMIN, AGENT, CLIENT, OTHER_CLIENT, auth, running_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[str]:
+    with running_server(tmp_path_factory.mktemp("server"), shared=data_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def http(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=30) as client:
+        yield client
+
+
+def new_thread(http: httpx.Client, key: str = CLIENT) -> str:
+    r = http.post("/v1/threads", json={"locale": "en", "channel": "test"}, headers=auth(key))
+    assert r.status_code == 201, r.text
+    return str(r.json()["thread_id"])
+
+
+def say(http: httpx.Client, thread: str, text: str, key: str = CLIENT) -> dict:
+    r = http.post(f"/v1/threads/{thread}/messages", json={"text": text}, headers=auth(key))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_health_readiness_and_metrics(http: httpx.Client) -> None:
+    assert http.get("/healthz").json() == {"status": "ok"}
+    ready = http.get("/readyz").json()
+    assert ready["ready"] and ready["checks"] == {"checkpointer": "ok", "store": "ok", "kb": "ok"}
+    say(http, new_thread(http), "Where is my order?")
+    metrics = http.get("/metrics").text
+    assert (
+        "supportgraph_turns_total" in metrics
+        and 'supportgraph_intents_total{intent="order_tracking"}' in metrics
+    )
+    assert 'supportgraph_node_seconds_bucket{le="0.01",node="understand"}' in metrics
+
+
+def test_chat_returns_turn_records_and_state(http: httpx.Client) -> None:
+    thread = new_thread(http)
+    first = say(http, thread, "Where is my order?")
+    assert (
+        first["awaiting"] == "order_id"
+        and first["turn"] == 1
+        and first["path"][0] == "detect_language"
+    )
+    say(http, thread, "SG-10002")
+    done = say(http, thread, "anna.schmidt@example.com")
+    assert "DHL4019283746" in done["reply"]
+    summary = http.get(f"/v1/threads/{thread}", headers=auth(CLIENT)).json()
+    assert (
+        summary["verified_customer"] is True
+        and summary["turns"] == 3
+        and summary["language"] == "en"
+    )
+    turns = http.get(f"/v1/threads/{thread}/turns", headers=auth(CLIENT)).json()
+    assert [t["turn"] for t in turns] == [1, 2, 3]
+
+
+def test_sse_streams_node_events_then_the_turn(http: httpx.Client) -> None:
+    thread = new_thread(http)
+    events: list[tuple[str, dict]] = []
+    start = time.perf_counter()
+    first_event = None
+    with http.stream(
+        "POST",
+        f"/v1/threads/{thread}/messages",
+        json={"text": "How much is shipping?"},
+        headers={**auth(CLIENT), "Accept": "text/event-stream"},
+    ) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        event = None
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+                first_event = first_event or time.perf_counter() - start
+            elif line.startswith("data: ") and event:
+                events.append((event, json.loads(line[6:])))
+    names = [e for e, _ in events]
+    assert names[-1] == "turn" and names.count("turn") == 1
+    assert [d["name"] for e, d in events if e == "node"] == events[-1][1]["path"]
+    assert events[-1][1]["retrieved"] and first_event is not None
+
+
+def test_every_4xx_path(http: httpx.Client) -> None:
+    thread = new_thread(http)
+    url = f"/v1/threads/{thread}/messages"
+    cases = [
+        (http.post(url, json={"text": "hi"}), 401),
+        (http.post(url, json={"text": "hi"}, headers=auth("wrong-key")), 401),
+        (http.post("/v1/threads", json={}, headers=auth(AGENT)), 403),
+        (http.get("/v1/handoffs", headers=auth(CLIENT)), 403),
+        (http.get("/v1/customers/C1001/export", headers=auth(AGENT)), 403),
+        (
+            http.post("/v1/threads/th_missing/messages", json={"text": "hi"}, headers=auth(CLIENT)),
+            404,
+        ),
+        (http.get("/v1/threads/th_missing", headers=auth(CLIENT)), 404),
+        (
+            http.post(
+                url,
+                content=b"{not json",
+                headers={**auth(CLIENT), "content-type": "application/json"},
+            ),
+            422,
+        ),
+        (http.post(url, json={"text": 5}, headers=auth(CLIENT)), 422),
+        (http.post(url, json={}, headers=auth(CLIENT)), 422),
+        (http.post(url, json={"text": "hi", "admin": True}, headers=auth(CLIENT)), 422),
+        (http.post(url, json={"text": "   "}, headers=auth(CLIENT)), 422),
+        (http.post(url, json={"text": "x" * 4001}, headers=auth(CLIENT)), 413),
+        (
+            http.post(
+                f"/v1/threads/{thread}/agent-messages", json={"text": "hi"}, headers=auth(AGENT)
+            ),
+            409,
+        ),
+        (http.post("/v1/handoffs/th_missing/claim", headers=auth(AGENT)), 404),
+        (http.get("/v1/customers/NOPE/export", headers=auth(ADMIN)), 404),
+    ]
+    for response, status in cases:
+        assert response.status_code == status, (response.request.url, response.text)
+        body = response.json()
+        assert (
+            body["error"]["message"]
+            and body["error"]["request_id"] == response.headers["x-request-id"]
+        )
+    # A caller's request id is echoed back.
+    assert (
+        http.get("/healthz", headers={"X-Request-ID": "abc123"}).headers["x-request-id"] == "abc123"
+    )
+
+
+def test_a_client_cannot_read_another_clients_thread(http: httpx.Client) -> None:
+    thread = new_thread(http, CLIENT)
+    say(http, thread, "hello")
+    for path in (f"/v1/threads/{thread}", f"/v1/threads/{thread}/turns"):
+        assert http.get(path, headers=auth(OTHER_CLIENT)).status_code == 404
+        assert http.get(path, headers=auth(ADMIN)).status_code == 200
+    r = http.post(f"/v1/threads/{thread}/messages", json={"text": "hi"}, headers=auth(OTHER_CLIENT))
+    assert r.status_code == 404
+
+
+def test_twenty_concurrent_messages_on_one_thread_are_all_kept(
+    http: httpx.Client, server: str
+) -> None:
+    thread = new_thread(http)
+    texts = [f"question number {i} about shipping" for i in range(20)]
+
+    def post(text: str) -> int:
+        with httpx.Client(base_url=server, timeout=60) as c:
+            return c.post(
+                f"/v1/threads/{thread}/messages", json={"text": text}, headers=auth(CLIENT)
+            ).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(post, texts))
+    assert statuses == [200] * 20
+    turns = http.get(f"/v1/threads/{thread}/turns", headers=auth(CLIENT)).json()
+    assert sorted(t["turn"] for t in turns) == list(range(1, 21))
+    assert sorted(t["customer_text"] for t in turns) == sorted(texts)
+
+
+def test_handoff_agent_reply_release_and_bot_resumes(http: httpx.Client) -> None:
+    thread = new_thread(http)
+    say(http, thread, "where is my order SG-10002")
+    handed = say(http, thread, "I want to talk to a human")
+    assert handed["awaiting"] == "human_agent"
+    queue = http.get("/v1/handoffs", headers=auth(AGENT)).json()
+    mine = next(h for h in queue if h["thread_id"] == thread)
+    assert mine["priority"] == "high" and mine["summary"]["slots"]["order_id"] == "SG-10002"
+    claim = http.post(f"/v1/handoffs/{thread}/claim", headers=auth(AGENT)).json()
+    assert claim["status"] == "claimed"
+    reply = http.post(
+        f"/v1/threads/{thread}/agent-messages",
+        json={"text": "Hi, Sam here.", "agent": "Sam"},
+        headers=auth(AGENT),
+    )
+    assert reply.status_code == 200 and reply.json()["author"] == "human_agent"
+    turns = http.get(f"/v1/threads/{thread}/turns", headers=auth(CLIENT)).json()
+    assert turns[-1]["reply"] == "Hi, Sam here."
+    released = http.post(f"/v1/handoffs/{thread}/release", headers=auth(AGENT))
+    assert released.status_code == 200 and released.json()["author"] == "system"
+    assert all(
+        h["thread_id"] != thread for h in http.get("/v1/handoffs", headers=auth(AGENT)).json()
+    )
+    back = say(http, thread, "how much is express shipping?")
+    assert back["author"] == "bot" and back["escalation"]["action"] == "none" and back["retrieved"]
+
+
+def test_export_then_erase_a_customer(http: httpx.Client) -> None:
+    thread = new_thread(http)
+    say(http, thread, "where is my order SG-10006?")
+    say(http, thread, "camille.martin@example.com")
+    export = http.get("/v1/customers/C1003/export", headers=auth(ADMIN))
+    assert export.status_code == 200
+    data = export.json()
+    assert data["customer"]["email"] == "camille.martin@example.com"
+    assert any(o["id"] == "SG-10006" for o in data["orders"])
+    assert any(t["thread_id"] == thread for t in data["threads"])
+    assert http.delete("/v1/customers/C1003", headers=auth(ADMIN)).status_code == 204
+    assert http.get("/v1/customers/C1003/export", headers=auth(ADMIN)).status_code == 404
+    assert http.get(f"/v1/threads/{thread}", headers=auth(ADMIN)).status_code == 404
+    again = new_thread(http)
+    say(http, again, "where is my order SG-10006?")
+    lookup = say(http, again, "camille.martin@example.com")
+    assert "couldn't find an account" in lookup["reply"]
+
+
+def test_delete_a_thread(http: httpx.Client) -> None:
+    thread = new_thread(http)
+    say(http, thread, "hello")
+    assert http.delete(f"/v1/threads/{thread}", headers=auth(CLIENT)).status_code == 204
+    assert http.get(f"/v1/threads/{thread}/turns", headers=auth(CLIENT)).status_code == 404
+
+
+def test_openapi_documents_the_api_with_examples(http: httpx.Client) -> None:
+    spec = http.get("/openapi.json").json()
+    for path in (
+        "/v1/threads",
+        "/v1/threads/{thread_id}/messages",
+        "/v1/handoffs",
+        "/v1/customers/{customer_id}/export",
+        "/healthz",
+        "/metrics",
+    ):
+        assert path in spec["paths"]
+    assert "examples" in json.dumps(spec["components"]["schemas"]["Message"])
+
+
+def test_pages_are_served(http: httpx.Client) -> None:
+    chat = http.get("/")
+    assert chat.status_code == 200 and "Sole &amp; Thread support" in chat.text
+    assert http.get("/agent").status_code == 200
+
+
+def test_rate_limit_answers_429_with_retry_after(tmp_path: Path, data_dir: Path) -> None:
+    with (
+        running_server(tmp_path / "limited", shared=data_dir, rate_limit=3, demo=False) as url,
+        httpx.Client(base_url=url) as c,
+    ):
+        codes = [c.post("/v1/threads", json={}, headers=auth(CLIENT)).status_code for _ in range(5)]
+        assert codes[:3] == [201, 201, 201] and codes[-1] == 429
+        limited = c.post("/v1/threads", json={}, headers=auth(CLIENT))
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        # Pages do not embed keys outside demo mode.
+        assert "client-key" not in c.get("/").text
