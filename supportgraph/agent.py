@@ -27,7 +27,7 @@ from supportgraph.nlu.entities import Catalogue
 from supportgraph.nlu.text import clean_message
 from supportgraph.records import Escalation, ToolCall, TurnRecord
 from supportgraph.templates import Templates
-from supportgraph.tools.sqlite_store import SqliteStore, load_store_file
+from supportgraph.tools.sqlite_store import SqliteStore, open_store_for
 from supportgraph.transcript import Transcript
 
 log = logging.getLogger("supportgraph")
@@ -45,10 +45,7 @@ class NoPendingHandoff(RuntimeError):
 
 
 def open_store(settings: Settings) -> SqliteStore:
-    store = SqliteStore(settings.resolved_data_dir() / "store.db")
-    if store.is_empty():
-        store.replace_all(load_store_file(settings.resolved_store_path()))
-    return store
+    return open_store_for(settings)
 
 
 class SupportAgent:

@@ -211,7 +211,7 @@ def serve(
     from supportgraph.server.observability import setup_json_logging
 
     settings = settings_for(data_dir)
-    keys = KeyRing.from_settings(settings.api_keys)
+    keys = KeyRing.from_settings(settings.api_keys, settings.demo)
     if keys.demo:
         typer.secho(
             "demo mode: no SUPPORTGRAPH_API_KEYS set; keys for this run:", fg=typer.colors.YELLOW

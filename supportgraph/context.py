@@ -83,3 +83,30 @@ class Deps:
         _ = self.intents
         if kb:
             _ = self.kb
+
+
+_default: Deps | None = None
+
+
+def default_deps() -> Deps:
+    """Deps built from the environment, for hosts that invoke the graph without a context
+    (LangGraph Studio / `langgraph dev` via langgraph.json). SupportAgent always passes its own."""
+    global _default
+    if _default is None:
+        from supportgraph.tools.sqlite_store import open_store_for
+
+        settings = Settings()
+        store = open_store_for(settings)
+        _default = Deps(
+            settings=settings,
+            store=store,
+            catalogue=Catalogue.from_products(store.all_products()),
+            templates=Templates.load(settings.brand_dir / "templates"),
+            currency=store.currency(),
+        )
+    return _default
+
+
+def deps_of(runtime: Any) -> Deps:
+    context = getattr(runtime, "context", None)
+    return context if isinstance(context, Deps) else default_deps()

@@ -10,7 +10,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from supportgraph.context import Deps
+from supportgraph.context import Deps, deps_of
 from supportgraph.nlu.requests import kinds
 from supportgraph.nodes.flows import changes
 from supportgraph.nodes.flows.base import FlowContext
@@ -46,7 +46,7 @@ async def dispatch(ctx: FlowContext, intent: str) -> None:
 
 
 async def act(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    deps = runtime.context
+    deps = deps_of(runtime)
     ctx = FlowContext(state=state, deps=deps, slots=dict(state.get("slots") or {}))
     intent = state.get("intent", "")
     if await guard_other_identity(ctx):

@@ -10,12 +10,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from supportgraph.context import Deps
+from supportgraph.context import Deps, deps_of
 from supportgraph.state import ConversationState
 
 
 async def detect_language(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    deps = runtime.context
+    deps = deps_of(runtime)
     text = state.get("text", "")
     now = state.get("now") or deps.clock()
     turn = state.get("turn") or 1

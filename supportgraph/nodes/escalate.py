@@ -15,7 +15,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from supportgraph.context import Deps
+from supportgraph.context import Deps, deps_of
 from supportgraph.nlu.lexicon import legal_term
 from supportgraph.nlu.text import has_text
 from supportgraph.state import ConversationState
@@ -98,7 +98,7 @@ async def _transfer(
 
 
 async def escalate(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    deps = runtime.context
+    deps = deps_of(runtime)
     action, reason, priority = decide(state, deps)
     segment = (state.get("customer_segment") or "").lower()
     if action != "none" and segment in deps.settings.escalation.vip_segments:

@@ -11,7 +11,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from supportgraph.context import Deps
+from supportgraph.context import Deps, deps_of
 from supportgraph.state import ConversationState
 
 
@@ -35,7 +35,7 @@ def build_summary(state: ConversationState) -> dict[str, Any]:
 
 
 async def handoff(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    deps = runtime.context
+    deps = deps_of(runtime)
     lang = state.get("reply_language", "en")
     already_human = state.get("escalation_status") == "human_active"
     summary = build_summary(state)

@@ -11,7 +11,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from supportgraph.context import Deps
+from supportgraph.context import Deps, deps_of
 from supportgraph.nlu.text import has_text
 from supportgraph.state import ConversationState
 from supportgraph.templates import LANGUAGE_NAMES, Templates
@@ -70,7 +70,7 @@ def compose(state: ConversationState, templates: Templates, reply_languages: lis
 
 
 async def respond(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    deps = runtime.context
+    deps = deps_of(runtime)
     reply = compose(state, deps.templates, deps.settings.reply_languages)
     awaiting = state.get("awaiting")
     if (state.get("escalation") or {}).get("action") == "offer" and not awaiting:

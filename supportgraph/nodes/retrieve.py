@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from supportgraph.context import Deps
+from supportgraph.context import Deps, deps_of
 from supportgraph.state import ConversationState
 
 # Intent -> KB documents (file stems) worth searching. Narrowing by topic makes a small
@@ -56,7 +56,7 @@ def needs_knowledge(state: ConversationState) -> bool:
 
 
 async def retrieve(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    deps = runtime.context
+    deps = deps_of(runtime)
     intent = state.get("intent", "")
     language = state.get("reply_language", "en")
     hits = deps.kb.search(state.get("text", "")[:500], language, TOPICS.get(intent), k=2)

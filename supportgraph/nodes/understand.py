@@ -11,7 +11,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from supportgraph.context import Deps
+from supportgraph.context import Deps, deps_of
 from supportgraph.nlu.entities import extract_entities
 from supportgraph.nlu.lexicon import asks_for_human, confirmation
 from supportgraph.nlu.requests import kinds, parse_address
@@ -56,7 +56,7 @@ def _follows_up(
 
 
 async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    deps = runtime.context
+    deps = deps_of(runtime)
     text = state.get("text", "")[:NLU_CHARS]
     language = state.get("language", "en")
     entities = extract_entities(text, deps.catalogue)

@@ -193,6 +193,9 @@ class SqliteStore:
         return Product.model_validate_json(row[0]) if row else None
 
     async def list_products(self) -> list[Product]:
+        return self.all_products()
+
+    def all_products(self) -> list[Product]:
         return [Product.model_validate_json(r[0]) for r in self._rows("products")]
 
     async def check_stock(
@@ -638,3 +641,11 @@ def load_store_file(path: Path) -> Store:
         return Store.model_validate(data)
     except ValidationError as exc:
         raise StoreFileError(path, describe_errors(data, exc.errors())) from exc
+
+
+def open_store_for(settings: Any) -> SqliteStore:
+    """The store in the settings' data dir, loaded from the brand's store file on first use."""
+    store = SqliteStore(settings.resolved_data_dir() / "store.db")
+    if store.is_empty():
+        store.replace_all(load_store_file(settings.resolved_store_path()))
+    return store

@@ -1,0 +1,101 @@
+"""The web chat page and the agent console in a real headless Chromium (Debian's package).
+
+Playwright drives the system browser at /usr/bin/chromium: no browser is downloaded. CI
+installs the package (.ci/run); without it these tests fail with the install command.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.server_helpers import running_server
+
+CHROMIUM = os.environ.get("SUPPORTGRAPH_CHROMIUM", "/usr/bin/chromium")
+DOCS = Path(__file__).parents[1] / "docs"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[str]:
+    with running_server(tmp_path_factory.mktemp("browser"), shared=data_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def test_chat_page_streams_a_reply_with_quick_replies(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 720, "height": 760})
+    page.goto(server + "/")
+    page.fill("#text", "I want to cancel my order SG-10001")
+    page.keyboard.press("Enter")  # the form is keyboard operable
+    page.wait_for_selector(".msg.bot", timeout=20_000)
+    assert "email" in page.inner_text(".msg.bot >> nth=-1")
+    page.fill("#text", "anna.schmidt@example.com")
+    page.click("form button")
+    page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 2", timeout=20_000)
+    assert "cancel order SG-10001" in page.inner_text(".msg.bot >> nth=-1")
+    assert page.inner_text("#lang") == "en"
+    buttons = page.locator("#quick button")
+    assert buttons.all_inner_texts() == ["Yes", "No"]
+    page.fill("#text", "¿Cuánto cuesta el envío a Francia?")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.getElementById('lang').textContent === 'es'", timeout=20_000)
+    page.fill("#text", "مرحبا، أين طلبي؟")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.body.dir === 'rtl'", timeout=20_000)
+    # Right-to-left must not push the page sideways (the chat stays in view).
+    assert page.evaluate("document.documentElement.scrollWidth") <= 720
+    page.screenshot(path=str(tmp_path / "chat.png"))
+    if os.environ.get("SUPPORTGRAPH_UPDATE_SCREENSHOTS"):
+        shutil.copy(tmp_path / "chat.png", DOCS / "chat.png")
+    page.close()
+
+
+def test_agent_console_picks_up_a_handoff_and_answers(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    customer = browser.new_page()
+    customer.goto(server + "/")
+    customer.fill("#text", "I want to talk to a human about order SG-10002")
+    customer.keyboard.press("Enter")
+    customer.wait_for_selector(".msg.bot", timeout=20_000)
+    assert "support team" in customer.inner_text(".msg.bot >> nth=-1")
+
+    agent = browser.new_page(viewport={"width": 1000, "height": 700})
+    agent.goto(server + "/agent")
+    agent.wait_for_selector("#list .item", timeout=20_000)
+    agent.click("#list .item >> nth=0")
+    agent.wait_for_selector("#reply")
+    assert "SG-10002" in agent.inner_text("#detail")
+    agent.fill("#reply", "Hi, this is Sam from support. Your parcel is with DHL.")
+    agent.click("text=Send reply")
+    agent.wait_for_selector("#sent", timeout=20_000)
+    agent.screenshot(path=str(tmp_path / "agent.png"))
+    if os.environ.get("SUPPORTGRAPH_UPDATE_SCREENSHOTS"):
+        shutil.copy(tmp_path / "agent.png", DOCS / "agent.png")
+
+    customer.wait_for_selector(".msg.agent", timeout=20_000)  # polled from the thread's turns
+    assert "Sam from support" in customer.inner_text(".msg.agent")
+    customer.close()
+    agent.close()
