@@ -124,12 +124,12 @@ async def sse_first_event(url: str, samples: int = 20) -> list[float]:
                 json={"text": "How much is shipping?"},
                 headers={**auth(CLIENT), "Accept": "text/event-stream"},
             ) as r:
-                async for line in r.aiter_lines():
-                    if line.startswith("event:"):
-                        times.append((time.perf_counter() - start) * 1000)
-                        break
-                async for _ in r.aiter_lines():
-                    pass
+                first = None
+                async for line in r.aiter_lines():  # read to the end: the turn completes
+                    if first is None and line.startswith("event:"):
+                        first = (time.perf_counter() - start) * 1000
+                if first is not None:
+                    times.append(first)
     return times
 
 

@@ -171,6 +171,8 @@ class SupportAgent:
             ):
                 if mode == "values":
                     values = chunk
+                    if on_event is not None:
+                        await on_event("values", chunk)
                     continue
                 now = time.perf_counter()
                 for node, update in chunk.items():
@@ -180,7 +182,9 @@ class SupportAgent:
                     path.append(node)
                     node_ms[node] = round((now - last) * 1000, 3)
                     if on_event is not None:
-                        await on_event("node", {"name": node, "ms": node_ms[node]})
+                        await on_event(
+                            "node", {"name": node, "ms": node_ms[node], "update": update}
+                        )
                 last = now
         except Exception as exc:  # the customer gets a polite reply; the thread stays usable
             log.exception("turn failed on thread %s", thread_id)

@@ -213,9 +213,7 @@ def serve(
     settings = settings_for(data_dir)
     keys = KeyRing.from_settings(settings.api_keys, settings.demo)
     if keys.demo:
-        typer.secho(
-            "demo mode: no SUPPORTGRAPH_API_KEYS set; keys for this run:", fg=typer.colors.YELLOW
-        )
+        typer.secho("demo mode: API keys for this run:", fg=typer.colors.YELLOW)
         for key, scope in keys.keys.items():
             typer.echo(f"  {scope:6} {key}")
         typer.echo(f"chat page: http://{host}:{port}/   agent console: http://{host}:{port}/agent")

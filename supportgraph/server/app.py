@@ -194,7 +194,8 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
         async def sink(event: str, data: dict[str, Any]) -> None:
-            await queue.put((event, data))
+            if event == "node":  # progress only: names and timings, not state
+                await queue.put((event, {"name": data["name"], "ms": data["ms"]}))
 
         async def run() -> None:
             try:
@@ -357,4 +358,7 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
     async def agent_page() -> HTMLResponse:
         return page("agent.html", "agent")
 
+    from supportgraph.server.langgraph_api import mount_langgraph_api
+
+    mount_langgraph_api(app, needs)
     return app
