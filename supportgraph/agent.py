@@ -9,10 +9,8 @@ silently drop one); different threads run concurrently. One checkpoint connectio
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,6 +21,7 @@ from supportgraph.config import Settings
 from supportgraph.context import Deps
 from supportgraph.graph.builder import compile_graph
 from supportgraph.graph.checkpointer import open_sqlite
+from supportgraph.locks import ThreadLocks
 from supportgraph.nlu.entities import Catalogue
 from supportgraph.nlu.text import clean_message
 from supportgraph.records import Escalation, ToolCall, TurnRecord
@@ -49,12 +48,14 @@ def open_store(settings: Settings) -> SqliteStore:
 
 
 class SupportAgent:
-    def __init__(self, deps: Deps, graph: Any, transcript: Transcript) -> None:
+    def __init__(
+        self, deps: Deps, graph: Any, transcript: Transcript, locks: ThreadLocks | None = None
+    ) -> None:
         self.deps = deps
         self.settings = deps.settings
         self.graph = graph
         self.transcript = transcript
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.locks = locks or ThreadLocks()
 
     @classmethod
     @asynccontextmanager
@@ -76,19 +77,18 @@ class SupportAgent:
         try:
             transcript = Transcript(conn)
             await transcript.setup()
-            yield cls(deps, compile_graph(saver), transcript)
+            # Several server workers share the database: lock threads across processes too.
+            locks = ThreadLocks(conn if settings.process_locks else None)
+            await locks.setup()
+            yield cls(deps, compile_graph(saver), transcript, locks)
         finally:
             await conn.close()
             store.close()
 
     # -- customer messages ---------------------------------------------------------------
 
-    def _lock(self, thread_id: str) -> asyncio.Lock:
-        lock = self._locks.get(thread_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[thread_id] = lock
-        return lock
+    def _lock(self, thread_id: str) -> Any:
+        return self.locks.hold(thread_id)
 
     def _config(self, thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}}
@@ -109,8 +109,7 @@ class SupportAgent:
         if not thread_id or len(thread_id) > 200:
             raise InvalidMessage("thread_id must be 1-200 characters")
         message = self.validate(text)
-        lock = self._lock(thread_id)
-        async with lock:
+        async with self._lock(thread_id):
             started = time.perf_counter()
             config = self._config(thread_id)
             snapshot = await self.graph.aget_state(config)

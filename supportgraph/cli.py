@@ -220,6 +220,8 @@ def serve(
     # Workers are separate processes: they receive the same keys and data dir via the environment.
     os.environ["SUPPORTGRAPH_API_KEYS"] = json.dumps(keys.keys)
     os.environ["SUPPORTGRAPH_DEMO"] = "true" if keys.demo else "false"
+    if workers > 1:  # turns on one thread must stay ordered across worker processes
+        os.environ["SUPPORTGRAPH_PROCESS_LOCKS"] = "true"
     if data_dir:
         os.environ["SUPPORTGRAPH_DATA_DIR"] = str(data_dir)
     setup_json_logging()

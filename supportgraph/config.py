@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     # Server: API key -> scope (client, agent, admin). Empty: demo mode generates keys at start.
     api_keys: dict[str, str] = Field(default_factory=dict)
     rate_limit_per_minute: int = 240  # per API key
+    process_locks: bool = False  # set by `serve --workers N>1`: per-thread locks across processes
     demo: bool = False  # keys were generated for this run: the web pages may embed them
 
     def resolved_data_dir(self) -> Path:

@@ -31,7 +31,11 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    data_dir: Path, shared: Path | None = None, rate_limit: int = 100_000, demo: bool = True
+    data_dir: Path,
+    shared: Path | None = None,
+    rate_limit: int = 100_000,
+    demo: bool = True,
+    workers: int = 1,
 ) -> Iterator[str]:
     """Start the server, wait until it is ready, yield its base URL, stop it."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -50,7 +54,16 @@ def running_server(
     }
     log = (data_dir / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "supportgraph.cli", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "supportgraph.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

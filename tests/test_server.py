@@ -156,17 +156,15 @@ def test_a_client_cannot_read_another_clients_thread(http: httpx.Client) -> None
     assert r.status_code == 404
 
 
-def test_twenty_concurrent_messages_on_one_thread_are_all_kept(
-    http: httpx.Client, server: str
-) -> None:
+def fire_twenty(server: str, http: httpx.Client) -> None:
+    """20 messages at once on one thread: all answered, all kept, turns 1..20."""
     thread = new_thread(http)
     texts = [f"question number {i} about shipping" for i in range(20)]
 
     def post(text: str) -> int:
         with httpx.Client(base_url=server, timeout=60) as c:
-            return c.post(
-                f"/v1/threads/{thread}/messages", json={"text": text}, headers=auth(CLIENT)
-            ).status_code
+            url = f"/v1/threads/{thread}/messages"
+            return c.post(url, json={"text": text}, headers=auth(CLIENT)).status_code
 
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
         statuses = list(pool.map(post, texts))
@@ -174,6 +172,21 @@ def test_twenty_concurrent_messages_on_one_thread_are_all_kept(
     turns = http.get(f"/v1/threads/{thread}/turns", headers=auth(CLIENT)).json()
     assert sorted(t["turn"] for t in turns) == list(range(1, 21))
     assert sorted(t["customer_text"] for t in turns) == sorted(texts)
+    assert http.get(f"/v1/threads/{thread}", headers=auth(CLIENT)).json()["turns"] == 20
+
+
+def test_twenty_concurrent_messages_on_one_thread_are_all_kept(
+    http: httpx.Client, server: str
+) -> None:
+    fire_twenty(server, http)
+
+
+def test_two_workers_keep_one_threads_turns_in_order(tmp_path: Path, data_dir: Path) -> None:
+    with (
+        running_server(tmp_path / "workers", shared=data_dir, workers=2) as url,
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        fire_twenty(url, client)
 
 
 def test_handoff_agent_reply_release_and_bot_resumes(http: httpx.Client) -> None:

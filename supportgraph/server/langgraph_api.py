@@ -195,7 +195,7 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
         if body.get("assistant_id") not in (None, ASSISTANT_ID):
             raise HTTPException(404, f"Assistant {body.get('assistant_id')} not found")
         agent = agent_of(request)
-        if body.get("multitask_strategy") == "reject" and agent._lock(thread_id).locked():
+        if body.get("multitask_strategy") == "reject" and agent.locks.busy(thread_id):
             raise HTTPException(409, f"Thread {thread_id} is busy with another run")
         command = body.get("command") or {}
         if "resume" in command:
