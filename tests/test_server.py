@@ -15,8 +15,13 @@ from tests.server_helpers import ADMIN, AGENT, CLIENT, OTHER_CLIENT, auth, runni
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[str]:
-    with running_server(tmp_path_factory.mktemp("server"), shared=data_dir) as url:
+def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("server")
+
+
+@pytest.fixture(scope="module")
+def server(server_dir: Path, data_dir: Path) -> Iterator[str]:
+    with running_server(server_dir, shared=data_dir) as url:
         yield url
 
 
@@ -273,3 +278,17 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path: Path, data_dir: Path)
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
         # Pages do not embed keys outside demo mode.
         assert "client-key" not in c.get("/").text
+
+
+def test_logs_are_json_lines_without_message_text(http: httpx.Client, server_dir: Path) -> None:
+    thread = new_thread(http)
+    say(http, thread, "my email is secret.person@example.com and I live at Secret Street 5")
+    lines = [
+        json.loads(line)
+        for line in (server_dir / "server.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    assert any(entry["event"] == "turn" and entry["thread"] == thread for entry in lines)
+    assert all(entry.get("request_id") for entry in lines if entry["event"] == "http")
+    text = (server_dir / "server.log").read_text()
+    assert "secret.person" not in text and "Secret Street" not in text
