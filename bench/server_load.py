@@ -42,15 +42,22 @@ async def http_run(url: str, customers: int, deadline: float) -> dict[str, float
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     latencies: list[float] = []
     errors = 0
+    kinds: dict[str, int] = {}
     acknowledged: dict[str, list[str]] = {}
     stop_at = time.perf_counter() + deadline
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
 
         async def customer(i: int) -> None:
             nonlocal errors
-            r = await client.post("/v1/threads", json={}, headers=auth(CLIENT))
+            try:
+                r = await client.post("/v1/threads", json={}, headers=auth(CLIENT))
+            except httpx.HTTPError as exc:
+                errors += 1
+                kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
+                return
             if r.status_code != 201:
                 errors += 1
+                kinds[str(r.status_code)] = kinds.get(str(r.status_code), 0) + 1
                 return
             thread = r.json()["thread_id"]
             acknowledged[thread] = []
@@ -62,14 +69,16 @@ async def http_run(url: str, customers: int, deadline: float) -> dict[str, float
                     r = await client.post(
                         f"/v1/threads/{thread}/messages", json={"text": text}, headers=auth(CLIENT)
                     )
-                except httpx.HTTPError:
+                except httpx.HTTPError as exc:
                     errors += 1
+                    kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
                     continue
                 if r.status_code == 200:
                     latencies.append((time.perf_counter() - start) * 1000)
                     acknowledged[thread].append(text)
                 else:
                     errors += 1
+                    kinds[str(r.status_code)] = kinds.get(str(r.status_code), 0) + 1
 
         start = time.perf_counter()
         await asyncio.gather(*(customer(i) for i in range(customers)))
@@ -137,11 +146,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, nargs="+", default=[100, 500, 1000])
     parser.add_argument("--deadline", type=float, default=180.0, help="seconds per load level")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        with running_server(root / "server") as url:
+        with running_server(root / "server", workers=args.workers) as url:
             first = asyncio.run(sse_first_event(url))
             for n in args.customers:
                 rows.append((n, asyncio.run(http_run(url, n, args.deadline))))
@@ -159,7 +169,7 @@ def main() -> None:
         inproc_rate = n * len(CONVERSATION) / r["inproc"]
         print(
             f"| {n} | {r['turns']} | {r['turns'] / r['seconds']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | "
-            f"{r['p99']:.0f} | {r['errors']} | {r['lost']} | {inproc_rate:.1f} | "
+            f"{r['p99']:.0f} | {r['errors']} ({r['kinds']}) | {r['lost']} | {inproc_rate:.1f} | "
             f"{r['seconds'] / r['inproc']:.2f}x |"
         )
     print(
