@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import httpx
+from _stats import pct  # bench/ is on sys.path when a script runs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.server_helpers import CLIENT, auth, running_server
@@ -31,11 +32,6 @@ CONVERSATION = [
     "How much does express shipping cost?",
     "thanks, bye",
 ]
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else 0.0
 
 
 async def http_run(url: str, customers: int, deadline: float) -> dict[str, float]:

@@ -19,6 +19,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from _stats import pct  # bench/ is on sys.path when a script runs
+
 from supportgraph.agent import SupportAgent
 from supportgraph.config import DEMO_BRAND_DIR, EscalationRules, Settings
 from supportgraph.tools.sqlite_store import SqliteStore
@@ -75,11 +77,6 @@ RETURN_FLOW = [
     "do I get a return label?",
     "thanks, bye",
 ]
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class Sandbox:

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any, TypedDict
 
+from _stats import pct  # bench/ is on sys.path when a script runs
+
 SCRIPT = [
     "Hi there",
     "Where is my order?",
@@ -39,11 +41,6 @@ SCRIPT = [
     "Tengo un problema con el pago",
     "thanks, that's all",
 ]
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def db_bytes(path: Path) -> int:
