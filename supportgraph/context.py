@@ -67,7 +67,8 @@ class Deps:
         from supportgraph.knowledge.index import KnowledgeBase
 
         with self._lock:
-            kb = KnowledgeBase(self.settings.resolved_data_dir() / "kb")
+            # resolve(): sandboxes that link one shared index reuse one Chroma client.
+            kb = KnowledgeBase((self.settings.resolved_data_dir() / "kb").resolve())
             if kb.count() == 0:
                 kb_dir = self.settings.brand_dir / "kb"
                 if kb_dir.exists():

@@ -7,6 +7,7 @@ data dir, keyed by a hash of the examples and the scikit-learn version.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import pickle
@@ -109,6 +110,14 @@ class IntentClassifier:
     def load_or_train(
         cls, cache_dir: Path | None, extra_files: list[Path] | None = None
     ) -> IntentClassifier:
+        # The fitted model is read-only: processes that open many agents (evals, tests)
+        # share one instance per cache dir instead of unpickling it again each time.
+        return _load_cached(cache_dir.resolve() if cache_dir else None, tuple(extra_files or ()))
+
+    @classmethod
+    def _load_or_train(
+        cls, cache_dir: Path | None, extra_files: list[Path] | None = None
+    ) -> IntentClassifier:
         texts, labels = load_examples(extra_files)
         if cache_dir is None:
             return cls.train(texts, labels)
@@ -147,3 +156,8 @@ class IntentClassifier:
             round(float(uncertainty), 3),
             [(str(a), float(b)) for a, b in ranking],
         )
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(cache_dir: Path | None, extra_files: tuple[Path, ...]) -> IntentClassifier:
+    return IntentClassifier._load_or_train(cache_dir, list(extra_files))

@@ -6,7 +6,9 @@ use a small lexicon of chat words and otherwise inherit the conversation's langu
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import pickle
 from dataclasses import dataclass
 from functools import cached_property
@@ -69,31 +71,9 @@ class LanguageDetector:
 
     @cached_property
     def _model(self) -> Any:
-        # The wheel's model is xz-compressed: decompressing costs ~1 s per process. The
-        # restricted model is cached uncompressed in the data dir (~0.1 s to load).
-        import py3langid
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-        key = hashlib.sha256(
-            f"{py3langid.__file__}:{sorted(self.languages)}:v1".encode()
-        ).hexdigest()[:12]
-        cache = self.cache_dir / f"langid-{key}.pkl" if self.cache_dir else None
-        if cache and cache.exists():
-            try:
-                with cache.open("rb") as fh:
-                    return pickle.load(fh)  # our own cache file, written below
-            except Exception:  # a corrupt cache is rebuilt, never fatal
-                cache.unlink(missing_ok=True)
-        identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-        identifier.set_languages(self.languages)
-        if cache:
-            identifier._full_model = None  # only needed to change languages later
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{id(self)}.tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(identifier, fh, protocol=5)
-            tmp.replace(cache)
-        return identifier
+        return _identifier(
+            tuple(self.languages), self.cache_dir.resolve() if self.cache_dir else None
+        )
 
     def warm(self) -> None:
         _ = self._model
@@ -139,3 +119,33 @@ class LanguageDetector:
         if previous:
             return LanguageGuess(previous, 0.5, "inherited")
         return LanguageGuess(self.default, 0.3, "default")
+
+
+@functools.lru_cache(maxsize=4)
+def _identifier(languages: tuple[str, ...], cache_dir: Path | None) -> Any:
+    """The restricted py3langid model, shared by every detector of the process (read-only).
+
+    The wheel's model is xz-compressed: decompressing costs ~1 s per process. The restricted
+    model is cached uncompressed in the data dir (~0.1 s to load).
+    """
+    import py3langid
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    key = hashlib.sha256(f"{py3langid.__file__}:{sorted(languages)}:v1".encode()).hexdigest()[:12]
+    cache = cache_dir / f"langid-{key}.pkl" if cache_dir else None
+    if cache and cache.exists():
+        try:
+            with cache.open("rb") as fh:
+                return pickle.load(fh)  # our own cache file, written below
+        except Exception:  # a corrupt cache is rebuilt, never fatal
+            cache.unlink(missing_ok=True)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(languages))
+    if cache:
+        identifier._full_model = None  # only needed to change languages later
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(identifier, fh, protocol=5)
+        tmp.replace(cache)
+    return identifier

@@ -1,0 +1,1 @@
+"""Eval suites: YAML conversations with expectations, a runner, deepeval metrics, reports."""
