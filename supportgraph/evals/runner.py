@@ -28,6 +28,7 @@ class CaseResult:
     case: Case
     failures: list[Failure] = field(default_factory=list)
     records: list[TurnRecord] = field(default_factory=list)
+    writes: list[list[dict[str, Any]]] = field(default_factory=list)  # store writes per turn
     seconds: float = 0.0
     error: str | None = None
 
