@@ -66,7 +66,7 @@ def aggregate(results: list[CaseResult]) -> dict[str, Any]:
         "containment_rate": _ratio(contained, len(results)),
         "fallback_rate": _ratio(fallbacks, turns),
         "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "latency_p95_ms": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 1)
+        "latency_p95_ms": round(sorted(latencies)[round(0.95 * (len(latencies) - 1))], 1)
         if latencies
         else None,
     }
