@@ -42,9 +42,15 @@ SIZE_KEYWORD_RE = re.compile(
     r"(\d{2}(?:[.,]5)?|xxs|xs|s|m|l|xl|xxl|xxxl)\b",
     re.IGNORECASE,
 )
+SHOE_SIZE_RE = re.compile(r"(?<![\w.,#-])(3[5-9]|4[0-8])(?![\w.,-])")
+SHOE_WORDS_RE = re.compile(
+    r"sneaker|trainer|runner|boot|shoe|sandal|zapat|bota|chaussure|basket|botte|sandale|"
+    r"schuh|stiefel|sandalen|espadrille|loafer"
+)
 LETTER_SIZE_RE = re.compile(r"(?<![\w'’-])(XXS|XS|S|M|L|XL|XXL|XXXL)(?![\w'’-])")
 NAME_RE = re.compile(
-    r"(?:my name is|name is|i am|i'm|this is|me llamo|mi nombre es|soy|je m'appelle|"
+    # The lead-in is case-insensitive ("Me llamo", "Je suis"); the name must be capitalized.
+    r"(?i:my name is|name is|i am|i'm|this is|me llamo|mi nombre es|soy|je m'appelle|"
     r"je m’appelle|mon nom est|je suis|ich hei(?:ss|ß)e|mein name ist|ich bin|name:|nombre:|nom:)"
     r"\s+([A-ZÀ-ÖØ-Ý][\w'’-]+(?:\s+[A-ZÀ-ÖØ-Ý][\w'’-]+){0,2})"
 )
@@ -223,8 +229,12 @@ def extract_entities(text: str, catalogue: Catalogue | None = None) -> dict[str,
         found["quantity"] = int(qty.group(1) or qty.group(2))
 
     size = SIZE_KEYWORD_RE.search(scrubbed)
+    shoe_size = SHOE_SIZE_RE.search(scrubbed)
     if size:
         found["size"] = size.group(1).upper().replace(",", ".")
+    elif shoe_size and SHOE_WORDS_RE.search(normalize(scrubbed)):
+        # "en 42 noir" about sneakers: a bare 35-48 next to shoe words is a shoe size.
+        found["size"] = shoe_size.group(1)
     else:
         letter = LETTER_SIZE_RE.search(scrubbed)
         if letter and (letter.group(1) != "M" or "size" in scrubbed.lower()):

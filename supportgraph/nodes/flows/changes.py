@@ -314,6 +314,8 @@ async def returns_refunds(ctx: FlowContext) -> bool:
         return False
     kind = "exchange" if "exchange" in asked else "return"
     ctx.slots["change_kinds"] = [kind]
+    if "store_credit" in kinds(text):  # remembered while identity is checked first
+        ctx.slots["refund_method"] = "store_credit"
     order = await load_own_order(ctx, flow)
     if order is None:
         return True
@@ -333,7 +335,7 @@ async def returns_refunds(ctx: FlowContext) -> bool:
         refuse(ctx, "already_returned", order_id=order.id)
         return True
     amount = sum((order.items[i].price or 0) * order.items[i].quantity for i in indexes)
-    method = "store_credit" if "store_credit" in kinds(text) else "original"
+    method = ctx.slots.get("refund_method") or "original"
     propose(
         ctx,
         "return_items",
