@@ -35,6 +35,16 @@ log = logging.getLogger("supportgraph")
 EventSink = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
+def state_changes(before: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """A readable diff of one node's update: only the fields whose value changed."""
+    changes = {}
+    for key, new in update.items():
+        old = before.get(key)
+        if old != new:
+            changes[key] = {"from": old, "to": new}
+    return changes
+
+
 class InvalidMessage(ValueError):
     """The message cannot be processed (empty, or nothing readable in it)."""
 
@@ -132,7 +142,7 @@ class SupportAgent:
 
     async def _remember(self, record: TurnRecord) -> None:
         """Write the record to the transcript and keep the handoff queue in step with it."""
-        await self.transcript.append(record, record._customer_id)
+        await self.transcript.append(record, record._customer_id, record._steps)
         if record.awaiting == "human_agent" and record.path:
             pending = await self.pending_handoff(record.thread_id)
             if pending is not None:
@@ -153,6 +163,7 @@ class SupportAgent:
         config = self._config(thread_id)
         path: list[str] = []
         node_ms: dict[str, float] = {}
+        steps: list[dict[str, Any]] = []  # per node: what it changed (for the replay timeline)
         last = time.perf_counter()
         values: dict[str, Any] = {}
         interrupt_value: dict[str, Any] | None = None
@@ -180,6 +191,13 @@ class SupportAgent:
                         continue
                     path.append(node)
                     node_ms[node] = round((now - last) * 1000, 3)
+                    steps.append(
+                        {
+                            "node": node,
+                            "ms": node_ms[node],
+                            "changes": state_changes(values, update or {}),
+                        }
+                    )
                     if on_event is not None:
                         await on_event(
                             "node", {"name": node, "ms": node_ms[node], "update": update}
@@ -190,6 +208,9 @@ class SupportAgent:
             return self._error_record(thread_id, turn, message, values, path, exc)
         record = self._record(thread_id, turn, message, values, path)
         record.node_ms = node_ms
+        record._steps = steps
+        snapshot = await self.graph.aget_state(config)
+        record.checkpoint_id = (snapshot.config or {}).get("configurable", {}).get("checkpoint_id")
         if interrupt_value is not None:
             path.append("handoff")
             record.path = path

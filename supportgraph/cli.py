@@ -21,6 +21,8 @@ kb_app = typer.Typer(help="Knowledge base: ingest markdown documents into Chroma
 store_app = typer.Typer(help="Store: load or export customers, products and orders.")
 app.add_typer(kb_app, name="kb")
 app.add_typer(store_app, name="store")
+replay_app = typer.Typer(help="Replay and debug conversation threads.")
+app.add_typer(replay_app, name="replay")
 
 T = TypeVar("T")
 DataDir = Annotated[
@@ -282,6 +284,94 @@ def eval_suites(
     console.print(f"{summary['passed']} passed, {summary['failed']} failed")
     if summary["failed"]:
         raise typer.Exit(1)
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@replay_app.command("show")
+def replay_show(
+    thread: Annotated[str, typer.Argument(help="Conversation id.")],
+    turn: Annotated[
+        int | None, typer.Option("--turn", help="Node-level detail of one turn.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The timeline as JSON.")] = False,
+    show_pii: Annotated[
+        bool, typer.Option("--show-pii", help="Do not redact personal data.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """The thread's timeline: turns, node paths, changes, tools, escalations, checkpoints."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from supportgraph.timeline import build_timeline
+
+    async def job(agent: Any) -> Any:
+        return await build_timeline(agent, thread, show_pii)
+
+    timeline = run_with_agent(data_dir, job)
+    if timeline is None:
+        fail(f"thread {thread} not found")
+        return
+    if as_json:
+        typer.echo(json.dumps(timeline, indent=1, ensure_ascii=False, default=str))
+        return
+    console = Console(width=160)
+    if turn is None:
+        table = Table(
+            "turn",
+            "who",
+            "customer",
+            "reply",
+            "intent",
+            "path",
+            "tools",
+            "escalation",
+            title=f"thread {thread}",
+        )
+        for t in timeline["turns"]:
+            esc = t["escalation"]
+            table.add_row(
+                str(t["turn"]),
+                t["author"],
+                _short(t["customer_text"], 40),
+                _short(t["reply"], 50),
+                t["intent"],
+                " > ".join(t["path"]),
+                ", ".join(c["name"] for c in t["tool_calls"]),
+                ""
+                if esc["action"] == "none"
+                else f"{esc['action']}/{esc['priority']} {esc['reason']}",
+            )
+        console.print(table)
+        return
+    for t in (t for t in timeline["turns"] if t["turn"] == turn):
+        console.print(
+            f"[bold]turn {t['turn']}[/bold] ({t['author']}) checkpoint {t['checkpoint_id']}  "
+            f"{t['latency_ms']:.1f} ms\n  customer: {t['customer_text']}\n  reply: {t['reply']}"
+        )
+        nodes = Table("node", "ms", "changed", "from", "to")
+        for step in t["nodes"]:
+            changes = step["changes"] or {"": {"from": "", "to": ""}}
+            for i, (field, change) in enumerate(changes.items()):
+                nodes.add_row(
+                    step["node"] if i == 0 else "",
+                    f"{step['ms']:.2f}" if i == 0 else "",
+                    field,
+                    _short(change["from"], 40),
+                    _short(change["to"], 50),
+                )
+        console.print(nodes)
+        for call in t["tool_calls"]:
+            console.print(
+                f"  tool {call['name']}({_short(call['args'], 80)}) -> "
+                f"{'ok' if call['ok'] else 'refused'}: {call['result_summary']}"
+            )
+        if t["retrieved"]:
+            console.print(f"  retrieved: {', '.join(t['retrieved'])}")
 
 
 @kb_app.command("ingest")

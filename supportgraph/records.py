@@ -51,8 +51,11 @@ class TurnRecord(BaseModel):
     error: str | None = None
     created_at: float = 0.0
     node_ms: dict[str, float] = Field(default_factory=dict)  # wall time per node this turn
+    checkpoint_id: str | None = None  # the checkpoint this turn ended on (fork from here)
     # The verified customer's store id: kept for export/erase, never serialized to clients.
     _customer_id: str | None = PrivateAttr(default=None)
+    # Per-node changes of this turn: stored for the replay timeline, not sent to clients.
+    _steps: list[dict[str, Any]] = PrivateAttr(default_factory=list)
 
     def with_customer(self, customer_id: str | None) -> TurnRecord:
         self._customer_id = customer_id

@@ -26,6 +26,9 @@ CREATE TABLE IF NOT EXISTS sg_threads (
 CREATE TABLE IF NOT EXISTS sg_handoffs (
     thread_id TEXT PRIMARY KEY, status TEXT NOT NULL, priority TEXT, reason TEXT,
     summary TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, claimed_by TEXT);
+CREATE TABLE IF NOT EXISTS sg_steps (
+    thread_id TEXT NOT NULL, turn INTEGER NOT NULL, seq INTEGER NOT NULL, steps TEXT NOT NULL,
+    PRIMARY KEY (thread_id, seq));
 CREATE TABLE IF NOT EXISTS sg_thread_meta (
     thread_id TEXT PRIMARY KEY, owner TEXT, metadata TEXT NOT NULL, created_at REAL NOT NULL);
 """
@@ -49,14 +52,33 @@ class Transcript:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def append(self, record: TurnRecord, customer_id: str | None = None) -> None:
+    async def append(
+        self,
+        record: TurnRecord,
+        customer_id: str | None = None,
+        steps: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """The record, and the node steps of its run (same seq) for the replay timeline."""
         now = record.created_at or time.time()
         data = record.model_dump_json()
-        await self.conn.execute(
+        cursor = await self.conn.execute(
             "INSERT INTO sg_turns (thread_id, seq, turn, author, record, created_at) VALUES "
-            "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM sg_turns WHERE thread_id = ?), ?, ?, ?, ?)",
+            "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM sg_turns WHERE thread_id = ?), ?, ?, ?, ?) "
+            "RETURNING seq",
             (record.thread_id, record.thread_id, record.turn, record.author, data, now),
         )
+        (seq,) = await cursor.fetchone() or (0,)
+        await cursor.close()
+        if steps:
+            await self.conn.execute(
+                "INSERT INTO sg_steps VALUES (?, ?, ?, ?)",
+                (
+                    record.thread_id,
+                    record.turn,
+                    seq,
+                    json.dumps(steps, ensure_ascii=False, default=str),
+                ),
+            )
         await self.conn.execute(
             "INSERT INTO sg_threads (thread_id, created_at, updated_at, turns, language, "
             "last_intent, escalation, customer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -76,6 +98,13 @@ class Transcript:
             ),
         )
         await self.conn.commit()
+
+    async def steps(self, thread_id: str) -> dict[int, list[dict[str, Any]]]:
+        """Node steps by record seq (1-based position in `records`)."""
+        async with self.conn.execute(
+            "SELECT seq, steps FROM sg_steps WHERE thread_id = ? ORDER BY seq", (thread_id,)
+        ) as cur:
+            return {int(r[0]): json.loads(r[1]) for r in await cur.fetchall()}
 
     async def records(self, thread_id: str) -> list[TurnRecord]:
         async with self.conn.execute(
@@ -104,7 +133,7 @@ class Transcript:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     async def delete_thread(self, thread_id: str) -> None:
-        for table in ("sg_turns", "sg_threads", "sg_handoffs", "sg_thread_meta"):
+        for table in ("sg_turns", "sg_threads", "sg_handoffs", "sg_thread_meta", "sg_steps"):
             await self.conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
         await self.conn.commit()
 

@@ -292,3 +292,15 @@ def test_logs_are_json_lines_without_message_text(http: httpx.Client, server_dir
     assert all(entry.get("request_id") for entry in lines if entry["event"] == "http")
     text = (server_dir / "server.log").read_text()
     assert "secret.person" not in text and "Secret Street" not in text
+
+
+def test_timeline_needs_the_admin_scope(http: httpx.Client) -> None:
+    thread = new_thread(http)
+    say(http, thread, "my email is anna.schmidt@example.com, where is SG-10002?")
+    assert http.get(f"/v1/threads/{thread}/timeline", headers=auth(CLIENT)).status_code == 403
+    assert http.get(f"/v1/threads/{thread}/timeline", headers=auth(AGENT)).status_code == 403
+    timeline = http.get(f"/v1/threads/{thread}/timeline", headers=auth(ADMIN)).json()
+    assert timeline["turns"][0]["nodes"][0]["node"] == "detect_language"
+    assert "anna.schmidt" not in json.dumps(timeline)
+    shown = http.get(f"/v1/threads/{thread}/timeline?show_pii=true", headers=auth(ADMIN)).json()
+    assert "anna.schmidt@example.com" in json.dumps(shown)

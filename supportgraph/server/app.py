@@ -245,6 +245,17 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
         await own_thread(thread_id, who, agent)
         return await agent.history(thread_id)
 
+    @app.get("/v1/threads/{thread_id}/timeline", tags=["replay"])
+    async def timeline(
+        thread_id: str, request: Request, show_pii: bool = False, who: Caller = needs("admin")
+    ) -> Any:
+        from supportgraph.timeline import build_timeline
+
+        data = await build_timeline(agent_of(request), thread_id, show_pii)
+        if data is None:
+            raise HTTPException(404, f"thread {thread_id} not found")
+        return data
+
     @app.delete("/v1/threads/{thread_id}", status_code=204, tags=["threads"])
     async def delete_thread(
         thread_id: str, request: Request, who: Caller = needs("client")
