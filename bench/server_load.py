@@ -85,6 +85,7 @@ async def http_run(url: str, customers: int, deadline: float) -> dict[str, float
             stored = [t["customer_text"] for t in r.json()] if r.status_code == 200 else []
             lost += sum(1 for t in texts if t not in stored)
     return {
+        "kinds": ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items())) or "-",
         "turns": len(latencies),
         "seconds": elapsed,
         "errors": errors,
