@@ -224,6 +224,13 @@ def serve(
     os.environ["SUPPORTGRAPH_DEMO"] = "true" if keys.demo else "false"
     if workers > 1:  # turns on one thread must stay ordered across worker processes
         os.environ["SUPPORTGRAPH_PROCESS_LOCKS"] = "true"
+        typer.secho(
+            "warning: --workers > 1 shares one SQLite database between processes; under heavy "
+            "load this fails with 'database is locked' errors (bench/server_load.py). "
+            "Use 1 worker with SQLite.",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     if data_dir:
         os.environ["SUPPORTGRAPH_DATA_DIR"] = str(data_dir)
     setup_json_logging()
