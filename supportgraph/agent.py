@@ -35,13 +35,37 @@ log = logging.getLogger("supportgraph")
 EventSink = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
+# Fields a reducer appends to: the diff shows what was added, not the whole window again.
+APPENDED = {"messages", "sentiment_history"}
+# Per-turn outputs cleared when a turn starts: clearing them is not a change worth showing.
+PER_TURN = {"tool_calls", "retrieved", "kb_hits", "say", "reply", "escalation", "author"}
+CLIP = 160  # characters of a text kept in a step (the transcript has the full texts)
+
+
+def _clip(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= CLIP else value[: CLIP - 1] + "…"
+    if isinstance(value, dict):
+        return {k: _clip(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clip(v) for v in value]
+    return value
+
+
 def state_changes(before: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """A readable diff of one node's update: only the fields whose value changed."""
-    changes = {}
+    """A compact, readable diff of one node's update: only what changed, texts clipped, so
+    recording it keeps the per-turn storage small (bench/turn_latency.py)."""
+    changes: dict[str, Any] = {}
     for key, new in update.items():
         old = before.get(key)
-        if old != new:
-            changes[key] = {"from": old, "to": new}
+        if old == new:
+            continue
+        if key in APPENDED:
+            changes[key] = {"appended": _clip(new)}
+        elif key in PER_TURN and new in ([], "", None, {}):
+            continue
+        else:
+            changes[key] = {"from": _clip(old), "to": _clip(new)}
     return changes
 
 

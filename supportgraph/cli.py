@@ -368,8 +368,8 @@ def replay_show(
                     step["node"] if i == 0 else "",
                     f"{step['ms']:.2f}" if i == 0 else "",
                     field,
-                    _short(change["from"], 40),
-                    _short(change["to"], 50),
+                    _short(change.get("from", ""), 40),
+                    _short(change.get("to", change.get("appended")), 50),
                 )
         console.print(nodes)
         for call in t["tool_calls"]:

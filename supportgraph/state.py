@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypedDict
 
-MESSAGE_WINDOW = 12
+MESSAGE_WINDOW = 8  # four exchanges of context; the transcript keeps everything
 SENTIMENT_WINDOW = 10
 
 
@@ -20,7 +20,7 @@ class Message(TypedDict):
     turn: int
 
 
-MESSAGE_CHARS = 500  # the window is context, not the record: the transcript keeps full text
+MESSAGE_CHARS = 300  # the window is context, not the record: the transcript keeps full text
 
 
 def keep_window(left: list[Message] | None, right: list[Message] | None) -> list[Message]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from typing import Any
 
 import aiosqlite
@@ -27,7 +28,7 @@ CREATE TABLE IF NOT EXISTS sg_handoffs (
     thread_id TEXT PRIMARY KEY, status TEXT NOT NULL, priority TEXT, reason TEXT,
     summary TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, claimed_by TEXT);
 CREATE TABLE IF NOT EXISTS sg_steps (
-    thread_id TEXT NOT NULL, turn INTEGER NOT NULL, seq INTEGER NOT NULL, steps TEXT NOT NULL,
+    thread_id TEXT NOT NULL, turn INTEGER NOT NULL, seq INTEGER NOT NULL, steps BLOB NOT NULL,
     PRIMARY KEY (thread_id, seq));
 CREATE TABLE IF NOT EXISTS sg_thread_meta (
     thread_id TEXT PRIMARY KEY, owner TEXT, metadata TEXT NOT NULL, created_at REAL NOT NULL);
@@ -76,7 +77,7 @@ class Transcript:
                     record.thread_id,
                     record.turn,
                     seq,
-                    json.dumps(steps, ensure_ascii=False, default=str),
+                    zlib.compress(json.dumps(steps, ensure_ascii=False, default=str).encode(), 6),
                 ),
             )
         await self.conn.execute(
@@ -104,7 +105,8 @@ class Transcript:
         async with self.conn.execute(
             "SELECT seq, steps FROM sg_steps WHERE thread_id = ? ORDER BY seq", (thread_id,)
         ) as cur:
-            return {int(r[0]): json.loads(r[1]) for r in await cur.fetchall()}
+            # Steps are stored compressed: they are read rarely and would triple turn storage.
+            return {int(r[0]): json.loads(zlib.decompress(r[1])) for r in await cur.fetchall()}
 
     async def records(self, thread_id: str) -> list[TurnRecord]:
         async with self.conn.execute(
