@@ -35,6 +35,7 @@ from supportgraph.tools.sqlite_store import (
     _now_iso,
     _total,
     canonical_order_ids,
+    matching_variants,
     variant_in_stock,
 )
 
@@ -135,13 +136,7 @@ class InMemoryStore:
         product = await self.get_product(product_id)
         if product is None:
             return []
-        wanted = {k: normalize(str(v)) for k, v in options.items() if v}
-        matches = []
-        for variant in product.variants:
-            opts = {k: normalize(str(v)) for k, v in variant.options.items()}
-            if all(opts.get(k) == v for k, v in wanted.items() if k in opts):
-                matches.append((variant, variant_in_stock(variant)))
-        return matches
+        return matching_variants(product, options)
 
     # -- writes -----------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ SHOE_WORDS_RE = re.compile(
     r"sneaker|trainer|runner|boot|shoe|sandal|zapat|bota|chaussure|basket|botte|sandale|"
     r"schuh|stiefel|sandalen|espadrille|loafer"
 )
-LETTER_SIZE_RE = re.compile(r"(?<![\w'’-])(XXS|XS|S|M|L|XL|XXL|XXXL)(?![\w'’-])")
+LETTER_SIZE_RE = re.compile(r"(?<![\w'’-])(XXS|XS|S|M|L|XL|XXL|X{3}L)(?![\w'’-])")
 NAME_RE = re.compile(
     # The lead-in is case-insensitive ("Me llamo", "Je suis"); the name must be capitalized.
     r"(?i:my name is|name is|i am|i'm|this is|me llamo|mi nombre es|soy|je m'appelle|"

@@ -14,35 +14,6 @@ from typing import Any
 
 from supportgraph.tools.schema import Order
 
-# Tools that read or change a customer's account: identity first.
-ACCOUNT_TOOLS = {
-    "get_customer_profile",
-    "list_customer_orders",
-    "get_order_details",
-    "track_shipment",
-    "payment_status",
-    "cancel_order",
-    "modify_order_address",
-    "modify_order_items",
-    "modify_order_payment",
-    "modify_customer_address",
-    "return_items",
-    "exchange_items",
-    "retry_payment",
-    "update_preferences",
-    "subscribe_restock",
-}
-# Writes: only the exact call the customer confirmed.
-CONFIRMED_WRITES = {
-    "cancel_order",
-    "modify_order_address",
-    "modify_order_items",
-    "modify_order_payment",
-    "modify_customer_address",
-    "return_items",
-    "exchange_items",
-    "retry_payment",
-}
 # Which order statuses each order write accepts.
 ELIGIBLE_STATUS = {
     "cancel_order": ("pending",),
@@ -52,6 +23,18 @@ ELIGIBLE_STATUS = {
     "retry_payment": ("pending",),
     "return_items": ("delivered",),
     "exchange_items": ("delivered",),
+}
+# Writes: only the exact call the customer confirmed.
+CONFIRMED_WRITES = set(ELIGIBLE_STATUS) | {"modify_customer_address"}
+# Tools that read or change a customer's account: identity first.
+ACCOUNT_TOOLS = CONFIRMED_WRITES | {
+    "get_customer_profile",
+    "list_customer_orders",
+    "get_order_details",
+    "track_shipment",
+    "payment_status",
+    "update_preferences",
+    "subscribe_restock",
 }
 
 

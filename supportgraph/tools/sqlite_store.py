@@ -205,13 +205,7 @@ class SqliteStore:
         product = await self.get_product(product_id)
         if product is None:
             return []
-        wanted = {k: normalize(str(v)) for k, v in options.items() if v}
-        matches = []
-        for variant in product.variants:
-            opts = {k: normalize(str(v)) for k, v in variant.options.items()}
-            if all(opts.get(k) == v for k, v in wanted.items() if k in opts):
-                matches.append((variant, variant_in_stock(variant)))
-        return matches
+        return matching_variants(product, options)
 
     # -- writes -------------------------------------------------------------------------
     # Each write runs in one IMMEDIATE transaction (no lost updates between conversations
@@ -591,6 +585,17 @@ def _item(order: Order, index: int) -> Any:
 
 def _total(order: Order) -> float:
     return round(sum((i.price or 0.0) * i.quantity for i in order.items), 2)
+
+
+def matching_variants(product: Product, options: dict[str, str]) -> list[tuple[Variant, bool]]:
+    """Variants with the given options (case/accent-insensitive), each with availability."""
+    wanted = {k: normalize(str(v)) for k, v in options.items() if v}
+    matches = []
+    for variant in product.variants:
+        opts = {k: normalize(str(v)) for k, v in variant.options.items()}
+        if all(opts.get(k) == v for k, v in wanted.items() if k in opts):
+            matches.append((variant, variant_in_stock(variant)))
+    return matches
 
 
 def variant_in_stock(variant: Variant) -> bool:
