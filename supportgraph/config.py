@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from supportgraph.llm.settings import LLMSettings
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEMO_BRAND_DIR = PACKAGE_DIR / "brands" / "demo"
 
@@ -52,6 +54,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 240  # per API key
     process_locks: bool = False  # set by `serve --workers N>1`: per-thread locks across processes
     demo: bool = False  # keys were generated for this run: the web pages may embed them
+    llm: LLMSettings | None = None  # None: offline understanding and templates (the default)
 
     def resolved_data_dir(self) -> Path:
         path = self.data_dir.expanduser()

@@ -52,6 +52,11 @@ class TurnRecord(BaseModel):
     created_at: float = 0.0
     node_ms: dict[str, float] = Field(default_factory=dict)  # wall time per node this turn
     checkpoint_id: str | None = None  # the checkpoint this turn ended on (fork from here)
+    # LLM mode: which layer answered (primary, backup, offline, trouble), why it fell back.
+    model: str | None = None
+    fallback: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
     # The verified customer's store id: kept for export/erase, never serialized to clients.
     _customer_id: str | None = PrivateAttr(default=None)
     # Per-node changes of this turn: stored for the replay timeline, not sent to clients.

@@ -1,0 +1,131 @@
+"""The fallback chain: primary model -> backup model -> offline -> "we are having trouble".
+
+A conversation never breaks because a model did: each layer that fails (or is skipped by
+its open breaker) adds its reason to `fallback`, and the next layer answers. The offline
+layer is the caller's (the offline classifier, the templates); if even that raises, the
+customer gets a polite message with the brand's contact details.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from supportgraph.llm.client import ModelAnswer, ModelClient, ModelFailure, Usage
+
+T = TypeVar("T")
+
+OFFLINE = "offline"
+TROUBLE = "trouble"
+
+# Used when the brand has no "llm_trouble" template. The brand's own contact details come
+# from its "human_unavailable" template, appended after this sentence.
+TROUBLE_TEXT = {
+    "en": "I'm sorry, I'm having trouble answering right now.",
+    "es": "Lo siento, ahora mismo tengo problemas para responder.",
+    "fr": "Je suis désolé, j'ai des difficultés à répondre pour le moment.",
+    "de": "Entschuldigung, ich habe gerade Schwierigkeiten zu antworten.",
+}
+
+
+class AnswerRejected(Exception):
+    """A model answered, but the caller refused the answer (e.g. it invented order data).
+
+    The chain then goes straight to the offline layer: another model would be asked to
+    phrase the same facts, and the template phrases them safely and at once. Not a sign
+    of an unhealthy endpoint, so no breaker counts it.
+    """
+
+    def __init__(self, reason: str, usage: Usage | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.usage = usage or Usage()
+
+
+@dataclass
+class ChainOutcome(Generic[T]):
+    value: T
+    model: str  # which layer answered: "primary", "backup", "offline" or "trouble"
+    fallback: (
+        str | None
+    )  # why earlier layers did not, e.g. "primary: timeout; backup: breaker_open"
+    tokens_in: int = 0
+    tokens_out: int = 0
+    model_name: str | None = None  # the endpoint's model name, when a model answered
+
+    def record_fields(self) -> dict[str, Any]:
+        """The TurnRecord fields this outcome fills."""
+        return {
+            "model": self.model,
+            "fallback": self.fallback,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+        }
+
+
+def trouble_message(templates: Any, language: str) -> str:
+    """The last resort reply: an apology and how to reach a person, in the reply language."""
+    if templates is not None and templates.has("llm_trouble", language):
+        return str(templates.render("llm_trouble", language))
+    apology = TROUBLE_TEXT.get(language, TROUBLE_TEXT["en"])
+    contact = ""
+    if templates is not None and templates.has("human_unavailable", language):
+        contact = str(templates.render("human_unavailable", language))
+    return f"{apology} {contact}".strip()
+
+
+async def _call(fn: Callable[[], T | Awaitable[T]]) -> T:
+    value = fn()
+    if inspect.isawaitable(value):
+        return await value  # type: ignore[no-any-return]
+    return value
+
+
+class FallbackChain:
+    """The model layers in order; the offline and trouble layers are given per call."""
+
+    def __init__(self, layers: Sequence[ModelClient]) -> None:
+        self.layers = list(layers)
+
+    async def run(
+        self,
+        ask: Callable[[ModelClient], Awaitable[ModelAnswer[T]]],
+        offline: Callable[[], T | Awaitable[T]] | None,
+        trouble: Callable[[], T],
+    ) -> ChainOutcome[T]:
+        reasons: list[str] = []
+        spent = Usage()
+        for layer in self.layers:
+            try:
+                answer = await ask(layer)
+            except ModelFailure as failure:
+                reasons.append(f"{layer.layer}: {failure.reason}")
+                spent = spent.add(failure.usage)
+                continue
+            except AnswerRejected as rejected:
+                reasons.append(f"{layer.layer}: {rejected.reason}")
+                spent = spent.add(rejected.usage)
+                break
+            spent = spent.add(answer.usage)
+            return ChainOutcome(
+                answer.value,
+                layer.layer,
+                "; ".join(reasons) or None,
+                spent.tokens_in,
+                spent.tokens_out,
+                answer.model,
+            )
+        if offline is not None:
+            try:
+                value = await _call(offline)
+            except Exception as exc:  # the offline layer is the safety net, but not the last
+                reasons.append(f"offline: {type(exc).__name__}")
+            else:
+                return ChainOutcome(
+                    value, OFFLINE, "; ".join(reasons) or None, spent.tokens_in, spent.tokens_out
+                )
+        return ChainOutcome(
+            trouble(), TROUBLE, "; ".join(reasons) or None, spent.tokens_in, spent.tokens_out
+        )
