@@ -151,6 +151,8 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return "bad_request", f"HTTP {status}"
     if isinstance(exc, openai.APIConnectionError):
         return "connection", ""
+    if isinstance(exc, ValueError | openai.APIResponseValidationError):
+        return "invalid_answer", type(exc).__name__  # e.g. a 200 whose body is not JSON
     return "error", type(exc).__name__
 
 
@@ -238,6 +240,9 @@ class ModelClient:
         )
         self.sleep = sleep
         self._chat: ChatOpenAI | None = None
+        # Built now, not on the first call: importing langchain-openai takes longer than a
+        # short per-call deadline, and the first customer should not pay for it.
+        _ = self.chat
 
     @property
     def endpoint_key(self) -> str:

@@ -1,0 +1,222 @@
+"""A scripted OpenAI-compatible server for the LLM-mode tests, over real HTTP.
+
+A small FastAPI app on 127.0.0.1 (a free port, uvicorn in a background thread) serving
+POST /v1/chat/completions, plain and streamed (SSE). Each test scripts the replies it
+needs, in order; the fake records every request body it received, so tests can assert on
+what reached "the model" (e.g. that no PII did).
+
+It can also behave like the local servers of research/local-llm-servers.md: refuse
+`response_format: json_schema` (400, as llama.cpp builds without grammar support do, or
+500 as llama-cpp-python does) and refuse messages whose content is null.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+
+@dataclass
+class Reply:
+    """One scripted answer. `content` may be any text, including broken JSON."""
+
+    content: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None  # [{"name": ..., "arguments": {...}}]
+    status: int = 200
+    error: str = "scripted failure"
+    delay_s: float = 0.0  # before answering (or before the first streamed chunk)
+    chunks: list[str] | None = None  # streamed pieces; default: content in 3-char pieces
+    chunk_delay_s: float = 0.0  # between streamed pieces (a stall after the first)
+    usage: tuple[int, int] = (21, 9)
+    raw_body: str | None = None  # a 200 whose body is not JSON at all
+
+
+@dataclass
+class FakeLLM:
+    url: str = ""  # base_url for ChatOpenAI, ".../v1"
+    replies: deque[Reply] = field(default_factory=deque)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    # Local-server behaviours, off by default.
+    refuse_json_schema: int | None = None  # HTTP status to refuse response_format json_schema
+    refuse_tools: bool = False  # 400 for any request carrying `tools`
+    refuse_null_content: bool = True  # llama-cpp-python rejects content: null
+    closing: bool = False  # set at shutdown: scripted delays end early
+
+    async def pause(self, seconds: float) -> None:
+        """A scripted delay that ends early when the server stops (no stuck shutdown)."""
+        end = time.monotonic() + seconds
+        while not self.closing and time.monotonic() < end:
+            await asyncio.sleep(min(0.02, max(0.0, end - time.monotonic())))
+
+    def script(self, *replies: Reply) -> None:
+        self.replies.extend(replies)
+
+    def reset(self) -> None:
+        self.replies.clear()
+        self.requests.clear()
+        self.refuse_json_schema = None
+        self.refuse_tools = False
+        self.refuse_null_content = True
+
+    def received(self) -> str:
+        """Everything the fake was sent, as one string to search."""
+        return json.dumps(self.requests, ensure_ascii=False)
+
+    def response_formats(self) -> list[str | None]:
+        return [(r.get("response_format") or {}).get("type") for r in self.requests]
+
+
+def _completion(reply: Reply, model: str) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+    finish = "stop"
+    if reply.tool_calls:
+        finish = "tool_calls"
+        message["tool_calls"] = [
+            {
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {"name": call["name"], "arguments": json.dumps(call["arguments"])},
+            }
+            for i, call in enumerate(reply.tool_calls)
+        ]
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {
+            "prompt_tokens": reply.usage[0],
+            "completion_tokens": reply.usage[1],
+            "total_tokens": sum(reply.usage),
+        },
+    }
+
+
+async def _sse(
+    fake: FakeLLM, reply: Reply, model: str, include_usage: bool
+) -> AsyncIterator[bytes]:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        body = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        return f"data: {json.dumps(body)}\n\n".encode()
+
+    await fake.pause(reply.delay_s)
+    text = reply.content or ""
+    pieces = (
+        reply.chunks
+        if reply.chunks is not None
+        else [text[i : i + 3] for i in range(0, len(text), 3)]
+    )
+    yield chunk({"role": "assistant", "content": ""})
+    for index, piece in enumerate(pieces):
+        if reply.chunk_delay_s and index:
+            await fake.pause(reply.chunk_delay_s)
+        yield chunk({"content": piece})
+    yield chunk({}, "stop")
+    if include_usage:
+        usage = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [],
+            "usage": {
+                "prompt_tokens": reply.usage[0],
+                "completion_tokens": reply.usage[1],
+                "total_tokens": sum(reply.usage),
+            },
+        }
+        yield f"data: {json.dumps(usage)}\n\n".encode()
+    yield b"data: [DONE]\n\n"
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": message, "type": "fake_error", "code": status}}, status
+    )
+
+
+def build_app(fake: FakeLLM) -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def completions(request: Request) -> Response:
+        body = await request.json()
+        fake.requests.append(body)
+        model = body.get("model", "fake")
+        if fake.refuse_null_content and any(m.get("content") is None for m in body["messages"]):
+            return _error(400, "'content' of a message must be a string, got null")
+        if (
+            fake.refuse_json_schema
+            and (body.get("response_format") or {}).get("type") == "json_schema"
+        ):
+            return _error(
+                fake.refuse_json_schema,
+                "response_format: only 'text' and 'json_object' are supported",
+            )
+        if fake.refuse_tools and body.get("tools"):
+            return _error(400, "tools are not supported by this server")
+        if not fake.replies:
+            return _error(500, "the test scripted no reply for this request")
+        reply = fake.replies.popleft()
+        if reply.status != 200:
+            await fake.pause(reply.delay_s)
+            return _error(reply.status, reply.error)
+        if body.get("stream"):
+            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            return StreamingResponse(
+                _sse(fake, reply, model, include_usage), media_type="text/event-stream"
+            )
+        await fake.pause(reply.delay_s)
+        if reply.raw_body is not None:
+            return Response(reply.raw_body, media_type="application/json")
+        return JSONResponse(_completion(reply, model))
+
+    return app
+
+
+@contextmanager
+def serve_fake() -> Iterator[FakeLLM]:
+    """Run the fake until the block ends; the socket is bound before the thread starts, so
+    there is no race for the port."""
+    fake = FakeLLM()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    fake.url = f"http://127.0.0.1:{port}/v1"
+    config = uvicorn.Config(
+        build_app(fake), log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the fake LLM server did not start")
+        time.sleep(0.01)
+    try:
+        yield fake
+    finally:
+        fake.closing = True
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
