@@ -15,7 +15,7 @@ from _stats import pct  # bench/ is on sys.path when a script runs
 
 from supportgraph.agent import SupportAgent
 from supportgraph.config import EscalationRules, Settings
-from supportgraph.timeline import build_timeline
+from supportgraph.replay.timeline import build_timeline
 
 SCRIPT = [
     "Where is my order?",

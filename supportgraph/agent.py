@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from langgraph.types import Command
@@ -69,6 +70,10 @@ def state_changes(before: dict[str, Any], update: dict[str, Any]) -> dict[str, A
     return changes
 
 
+def _checkpoint_id(snapshot: Any) -> str | None:
+    return (snapshot.config or {}).get("configurable", {}).get("checkpoint_id")
+
+
 class InvalidMessage(ValueError):
     """The message cannot be processed (empty, or nothing readable in it)."""
 
@@ -90,6 +95,9 @@ class SupportAgent:
         self.graph = graph
         self.transcript = transcript
         self.locks = locks or ThreadLocks()
+        # Forked threads run against their own sandbox store: Deps per branch, kept open.
+        self._branch_deps: dict[str, Deps] = {}
+        self._plain_threads: set[str] = set()
 
     @classmethod
     @asynccontextmanager
@@ -114,10 +122,39 @@ class SupportAgent:
             # Several server workers share the database: lock threads across processes too.
             locks = ThreadLocks(conn if settings.process_locks else None)
             await locks.setup()
-            yield cls(deps, compile_graph(saver), transcript, locks)
+            agent = cls(deps, compile_graph(saver), transcript, locks)
+            try:
+                yield agent
+            finally:
+                await agent.close_branches()
         finally:
             await conn.close()
             store.close()
+
+    async def close_branches(self) -> None:
+        for deps in self._branch_deps.values():
+            close = getattr(deps.store, "close", None)
+            if close is not None:
+                close()
+        self._branch_deps.clear()
+
+    async def deps_for(self, thread_id: str) -> Deps:
+        """The Deps a thread runs with: the agent's own, or for a replay fork its sandbox store
+        and a clock that continues from the forked turn's time (so time rules match)."""
+        if thread_id in self._plain_threads:
+            return self.deps
+        deps = self._branch_deps.get(thread_id)
+        if deps is not None:
+            return deps
+        branch = await self.transcript.branch(thread_id)
+        if branch is None:
+            self._plain_threads.add(thread_id)
+            return self.deps
+        offset = float(branch["clock_offset"])
+        deps = self.deps.with_store(SqliteStore(branch["store_path"]))
+        deps.clock = lambda: time.time() + offset
+        self._branch_deps[thread_id] = deps
+        return deps
 
     # -- customer messages ---------------------------------------------------------------
 
@@ -143,6 +180,7 @@ class SupportAgent:
         if not thread_id or len(thread_id) > 200:
             raise InvalidMessage("thread_id must be 1-200 characters")
         message = self.validate(text)
+        received = time.time()
         async with self._lock(thread_id):
             started = time.perf_counter()
             config = self._config(thread_id)
@@ -151,8 +189,9 @@ class SupportAgent:
             turn = await self.transcript.last_turn(thread_id) + 1
             if snapshot.interrupts:
                 record = self._queued_for_human(thread_id, turn, message, snapshot.values)
+                record.checkpoint_id = _checkpoint_id(snapshot)
             else:
-                now = self.deps.clock()
+                now = (await self.deps_for(thread_id)).clock()
                 record = await self._run(
                     thread_id,
                     turn,
@@ -161,6 +200,7 @@ class SupportAgent:
                     on_event,
                 )
             record.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+            record.received_at = received
             await self._remember(record)
             return record
 
@@ -185,6 +225,7 @@ class SupportAgent:
         on_event: EventSink | None = None,
     ) -> TurnRecord:
         config = self._config(thread_id)
+        deps = await self.deps_for(thread_id)
         path: list[str] = []
         node_ms: dict[str, float] = {}
         steps: list[dict[str, Any]] = []  # per node: what it changed (for the replay timeline)
@@ -199,7 +240,7 @@ class SupportAgent:
             async for mode, chunk in self.graph.astream(
                 graph_input,
                 config,
-                context=self.deps,
+                context=deps,
                 stream_mode=["updates", "values"],
                 durability="exit",
             ):
@@ -233,8 +274,7 @@ class SupportAgent:
         record = self._record(thread_id, turn, message, values, path)
         record.node_ms = node_ms
         record._steps = steps
-        snapshot = await self.graph.aget_state(config)
-        record.checkpoint_id = (snapshot.config or {}).get("configurable", {}).get("checkpoint_id")
+        record.checkpoint_id = _checkpoint_id(await self.graph.aget_state(config))
         if interrupt_value is not None:
             path.append("handoff")
             record.path = path
@@ -274,14 +314,16 @@ class SupportAgent:
                     },
                     as_node="respond",
                 )
-                values = (await self.graph.aget_state(config)).values
+                after = await self.graph.aget_state(config)
                 turn = await self.transcript.last_turn(thread_id)
-                record = self._record(thread_id, turn, "", values, [])
+                record = self._record(thread_id, turn, "", after.values, [])
+                record.checkpoint_id = _checkpoint_id(after)
                 await self._remember(record)
                 return record
         return await self._resume(thread_id, {"action": "release"})
 
     async def _resume(self, thread_id: str, decision: dict[str, Any]) -> TurnRecord:
+        received = time.time()
         async with self._lock(thread_id):
             started = time.perf_counter()
             snapshot = await self.graph.aget_state(self._config(thread_id))
@@ -289,7 +331,10 @@ class SupportAgent:
                 raise NoPendingHandoff(f"thread {thread_id} is not waiting for a human agent")
             turn = await self.transcript.last_turn(thread_id)
             record = await self._run(thread_id, turn, "", Command(resume=decision))
+            # A resumed run calls no tools: what the state holds is the handoff turn's.
+            record.tool_calls, record.retrieved = [], []
             record.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+            record.received_at = received
             await self._remember(record)
             return record
 
@@ -299,10 +344,18 @@ class SupportAgent:
         return await self.transcript.records(thread_id)
 
     async def delete_thread(self, thread_id: str) -> None:
-        """Forget a conversation: its checkpoints, transcript and handoff."""
+        """Forget a conversation: its checkpoints, transcript and handoff (and for a fork,
+        its sandbox store)."""
         async with self._lock(thread_id):
+            branch = await self.transcript.branch(thread_id)
             await self.graph.checkpointer.adelete_thread(thread_id)
             await self.transcript.delete_thread(thread_id)
+            deps = self._branch_deps.pop(thread_id, None)
+            if deps is not None:
+                getattr(deps.store, "close", lambda: None)()
+            if branch is not None:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(branch["store_path"] + suffix).unlink(missing_ok=True)
 
     async def export_customer(self, customer_id: str) -> dict[str, Any] | None:
         """Everything stored about a customer: store records and their conversations."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,6 +77,15 @@ class Deps:
 
     def kb_dir(self) -> Path:
         return self.settings.brand_dir / "kb"
+
+    def with_store(self, store: StoreBackend) -> Deps:
+        """The same resources over another store (a sandbox): loaded models and the KB are
+        shared, tools are rebuilt for the new store."""
+        other = replace(self, store=store, _lock=threading.Lock())
+        for shared in ("language", "intents", "kb"):
+            if shared in self.__dict__:
+                other.__dict__[shared] = self.__dict__[shared]
+        return other
 
     def warm(self, kb: bool = True) -> None:
         """Load models now (for long-running processes) instead of on the first turn."""

@@ -50,6 +50,7 @@ class TurnRecord(BaseModel):
     verified_customer: bool = False
     error: str | None = None
     created_at: float = 0.0
+    received_at: float = 0.0  # epoch seconds the message (or agent action) arrived
     node_ms: dict[str, float] = Field(default_factory=dict)  # wall time per node this turn
     checkpoint_id: str | None = None  # the checkpoint this turn ended on (fork from here)
     # LLM mode: which layer answered (primary, backup, offline, trouble), why it fell back.

@@ -32,7 +32,21 @@ CREATE TABLE IF NOT EXISTS sg_steps (
     PRIMARY KEY (thread_id, seq));
 CREATE TABLE IF NOT EXISTS sg_thread_meta (
     thread_id TEXT PRIMARY KEY, owner TEXT, metadata TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sg_branches (
+    thread_id TEXT PRIMARY KEY, parent_thread TEXT NOT NULL, parent_checkpoint TEXT,
+    from_turn INTEGER NOT NULL, store_path TEXT NOT NULL, origin_started_at REAL NOT NULL,
+    clock_offset REAL NOT NULL, created_at REAL NOT NULL);
 """
+BRANCH_FIELDS = (
+    "thread_id",
+    "parent_thread",
+    "parent_checkpoint",
+    "from_turn",
+    "store_path",
+    "origin_started_at",
+    "clock_offset",
+    "created_at",
+)
 PRIORITY_RANK = (
     "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
 )
@@ -135,9 +149,71 @@ class Transcript:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     async def delete_thread(self, thread_id: str) -> None:
-        for table in ("sg_turns", "sg_threads", "sg_handoffs", "sg_thread_meta", "sg_steps"):
+        for table in (
+            "sg_turns",
+            "sg_threads",
+            "sg_handoffs",
+            "sg_thread_meta",
+            "sg_steps",
+            "sg_branches",
+        ):
             await self.conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
         await self.conn.commit()
+
+    # -- branches (replay forks) ---------------------------------------------------------
+
+    async def create_branch(self, branch: dict[str, Any]) -> None:
+        await self.conn.execute(
+            f"INSERT INTO sg_branches VALUES ({','.join('?' for _ in BRANCH_FIELDS)})",
+            tuple(branch[k] for k in BRANCH_FIELDS),
+        )
+        await self.conn.commit()
+
+    async def branch(self, thread_id: str) -> dict[str, Any] | None:
+        """Where a forked thread came from (None for an ordinary thread)."""
+        async with self.conn.execute(
+            f"SELECT {','.join(BRANCH_FIELDS)} FROM sg_branches WHERE thread_id = ?",
+            (thread_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return dict(zip(BRANCH_FIELDS, row, strict=True)) if row else None
+
+    async def branches_of(self, thread_id: str) -> list[dict[str, Any]]:
+        async with self.conn.execute(
+            f"SELECT {','.join(BRANCH_FIELDS)} FROM sg_branches WHERE parent_thread = ? "
+            "ORDER BY created_at",
+            (thread_id,),
+        ) as cur:
+            return [dict(zip(BRANCH_FIELDS, r, strict=True)) for r in await cur.fetchall()]
+
+    async def copy_turns(self, source: str, target: str, before_turn: int) -> int:
+        """Copy a thread's records (and node steps) of turns before `before_turn` to a new
+        thread, as the branch's own history; returns how many turns were copied."""
+        await self.conn.execute(
+            "INSERT INTO sg_turns SELECT ?, seq, turn, author, "
+            "json_set(record, '$.thread_id', ?), created_at FROM sg_turns "
+            "WHERE thread_id = ? AND turn < ?",
+            (target, target, source, before_turn),
+        )
+        await self.conn.execute(
+            "INSERT INTO sg_steps SELECT ?, turn, seq, steps FROM sg_steps "
+            "WHERE thread_id = ? AND turn < ?",
+            (target, source, before_turn),
+        )
+        async with self.conn.execute(
+            "SELECT COALESCE(MAX(turn), 0), MIN(created_at) FROM sg_turns WHERE thread_id = ?",
+            (target,),
+        ) as cur:
+            turns, created = await cur.fetchone() or (0, None)
+        now = time.time()
+        await self.conn.execute(
+            "INSERT INTO sg_threads (thread_id, created_at, updated_at, turns, language, "
+            "last_intent, escalation, customer_id) SELECT ?, ?, ?, ?, language, last_intent, "
+            "escalation, customer_id FROM sg_threads WHERE thread_id = ?",
+            (target, created or now, now, turns, source),
+        )
+        await self.conn.commit()
+        return int(turns)
 
     # -- thread ownership and metadata (the server's client scope) ----------------------
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from supportgraph.agent import SupportAgent
 from supportgraph.config import Settings
-from supportgraph.timeline import build_timeline
+from supportgraph.replay.timeline import build_timeline
 
 
 async def test_timeline_after_a_restart(tmp_path: Path, data_dir: Path) -> None:

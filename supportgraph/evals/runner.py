@@ -17,10 +17,12 @@ from supportgraph.config import EscalationRules, Settings
 from supportgraph.evals.checks import Failure, check_store, check_turn
 from supportgraph.evals.suite import Case
 from supportgraph.records import TurnRecord
+from supportgraph.sandbox import sandbox_settings
 from supportgraph.tools.schema import Store
 from supportgraph.tools.sqlite_store import SqliteStore, load_store_file
 
 DEFAULT_CLOCK = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)
+DEFAULT_STEP_SECONDS = 5.0  # the clock moves this much before each turn (a typing pause)
 
 
 @dataclass
@@ -62,18 +64,14 @@ def _snapshot(store: SqliteStore) -> dict[str, dict[str, Any]]:
     }
 
 
-async def run_case(case: Case, shared: Path, base: Settings) -> CaseResult:
+async def run_case(case: Case, base: Settings) -> CaseResult:
     """One case in a fresh sandbox: nothing it does reaches another case or a real store."""
     started = time.perf_counter()
     result = CaseResult(case)
     with tempfile.TemporaryDirectory(prefix="sg-eval-") as tmp:
         sandbox = Path(tmp)
-        for name in ("models", "kb"):
-            (sandbox / name).symlink_to(shared / name, target_is_directory=True)
         rules = EscalationRules(**{**base.escalation.model_dump(), **case.setup.escalation})
-        settings = base.model_copy(
-            update={"data_dir": sandbox, "escalation": rules, "checkpointer_url": None}
-        )
+        settings = sandbox_settings(base, sandbox, escalation=rules)
         try:
             store = SqliteStore(sandbox / "store.db")
             store.replace_all(_store_for(case, base))
@@ -86,7 +84,7 @@ async def run_case(case: Case, shared: Path, base: Settings) -> CaseResult:
                 assert isinstance(db, SqliteStore)
                 thread = f"eval-{case.id}"
                 for n, turn in enumerate(case.turns, 1):
-                    clock += turn.wait_minutes * 60 + 5  # a few seconds between messages
+                    clock += turn.wait_minutes * 60 + DEFAULT_STEP_SECONDS
                     writes_before = len(db.writes_log())
                     if turn.agent_reply is not None:
                         record = await agent.agent_reply(thread, turn.agent_reply)
@@ -108,23 +106,21 @@ async def run_case(case: Case, shared: Path, base: Settings) -> CaseResult:
     return result
 
 
-async def prepare_shared(base: Settings) -> Path:
+async def prepare_shared(base: Settings) -> None:
     """Models and the KB index, built once and shared read-only by every sandbox."""
-    shared = base.resolved_data_dir()
     async with SupportAgent.open(base) as agent:
         await asyncio.to_thread(agent.deps.warm)
-    return shared
 
 
 async def run_cases(
     cases: list[Case], base: Settings | None = None, concurrency: int = 4
 ) -> list[CaseResult]:
     base = base or Settings()
-    shared = await prepare_shared(base)
+    await prepare_shared(base)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(case: Case) -> CaseResult:
         async with gate:
-            return await run_case(case, shared, base)
+            return await run_case(case, base)
 
     return list(await asyncio.gather(*(one(c) for c in cases)))

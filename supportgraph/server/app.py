@@ -27,6 +27,7 @@ from supportgraph.server.auth import Caller, KeyRing, RateLimiter
 from supportgraph.server.observability import Metrics, log_event, now_ms
 from supportgraph.server.schemas import (
     AgentMessage,
+    ForkRequest,
     Message,
     NewThread,
     ThreadCreated,
@@ -249,12 +250,61 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
     async def timeline(
         thread_id: str, request: Request, show_pii: bool = False, who: Caller = needs("admin")
     ) -> Any:
-        from supportgraph.timeline import build_timeline
+        from supportgraph.replay.timeline import build_timeline
 
         data = await build_timeline(agent_of(request), thread_id, show_pii)
         if data is None:
             raise HTTPException(404, f"thread {thread_id} not found")
         return data
+
+    @app.get("/v1/replay/threads", tags=["replay"])
+    async def replay_threads(
+        request: Request, limit: int = 100, who: Caller = needs("admin")
+    ) -> Any:
+        return await agent_of(request).transcript.threads(max(1, min(limit, 1000)))
+
+    @app.post("/v1/threads/{thread_id}/fork", tags=["replay"])
+    async def fork(
+        thread_id: str,
+        body: ForkRequest,
+        request: Request,
+        show_pii: bool = False,
+        who: Caller = needs("admin"),
+    ) -> Any:
+        from supportgraph.replay.fork import fork_thread
+        from supportgraph.replay.history import ReplayError
+        from supportgraph.replay.timeline import redact
+
+        try:
+            result = await fork_thread(
+                agent_of(request), thread_id, body.turn, body.text, body.branch_id
+            )
+        except ReplayError as exc:
+            raise HTTPException(404 if "not found" in str(exc) else 422, str(exc)) from exc
+        except InvalidMessage as exc:
+            raise HTTPException(422, str(exc)) from exc
+        out = {
+            "branch_id": result.branch_id,
+            "parent_thread": result.parent_thread,
+            "parent_checkpoint": result.parent_checkpoint,
+            "from_turn": result.from_turn,
+            "record": result.record.model_dump(),
+        }
+        return out if show_pii else redact(out)
+
+    @app.post("/v1/threads/{thread_id}/rerun", tags=["replay"])
+    async def rerun(
+        thread_id: str, request: Request, show_pii: bool = False, who: Caller = needs("admin")
+    ) -> Any:
+        from supportgraph.replay.history import ReplayError
+        from supportgraph.replay.rerun import rerun
+        from supportgraph.replay.timeline import redact
+
+        try:
+            report = (await rerun(agent_of(request), thread_id)).to_dict()
+        except ReplayError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return report if show_pii else redact(report)
 
     @app.delete("/v1/threads/{thread_id}", status_code=204, tags=["threads"])
     async def delete_thread(
@@ -368,6 +418,10 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
     @app.get("/agent", include_in_schema=False)
     async def agent_page() -> HTMLResponse:
         return page("agent.html", "agent")
+
+    @app.get("/replay", include_in_schema=False)
+    async def replay_page() -> HTMLResponse:
+        return page("replay.html", "admin")
 
     from supportgraph.server.langgraph_api import mount_langgraph_api
 

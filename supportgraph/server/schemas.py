@@ -54,3 +54,13 @@ class ThreadSummary(BaseModel):
 
 class ErrorBody(BaseModel):
     error: dict[str, Any]
+
+
+class ForkRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"turn": 2, "text": "No, keep the order."}]},
+    )
+    turn: int = Field(ge=1, description="The turn whose customer message is replaced")
+    text: str = Field(description="The different customer message")
+    branch_id: str | None = Field(None, min_length=1, max_length=200)

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,12 @@ CREATE TABLE IF NOT EXISTS restock_subscriptions (
 CREATE TABLE IF NOT EXISTS interactions (
     id INTEGER PRIMARY KEY AUTOINCREMENT, customer_id TEXT, thread_id TEXT NOT NULL,
     kind TEXT NOT NULL, summary TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS write_undo (
+    key TEXT NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, row_key TEXT NOT NULL,
+    before TEXT, PRIMARY KEY (key, seq));
 """
+# Tables a write may change, and so the only ones an undo entry may name.
+UNDOABLE = {"orders", "customers", "products", "interactions", "restock_subscriptions"}
 
 
 def canonical_order_ids(raw: str) -> list[str]:
@@ -78,6 +84,7 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
+        self._undo_key: str | None = None  # the write whose before-images are being kept
 
     def close(self) -> None:
         self._db.close()
@@ -101,6 +108,7 @@ class SqliteStore:
                     "products",
                     "orders",
                     "writes",
+                    "write_undo",
                     "interactions",
                     "restock_subscriptions",
                 ):
@@ -126,7 +134,11 @@ class SqliteStore:
                     "INSERT INTO orders VALUES (?,?,?,?)",
                     [(o.id, o.customer_id, o.status, o.model_dump_json()) for o in store.orders],
                 )
-                meta = {"schema_version": str(STORE_SCHEMA_VERSION), "currency": store.currency}
+                meta = {
+                    "schema_version": str(STORE_SCHEMA_VERSION),
+                    "currency": store.currency,
+                    "loaded_at": str(time.time()),
+                }
                 if store.name:
                     meta["name"] = store.name
                 self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)", list(meta.items()))
@@ -228,6 +240,7 @@ class SqliteStore:
                         )
                     self._db.execute("COMMIT")
                     return {**json.loads(row[0]), "replayed": True}
+                self._undo_key = key
                 result = change()
                 self._db.execute(
                     "INSERT INTO writes VALUES (?,?,?,?,?)",
@@ -238,6 +251,82 @@ class SqliteStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._undo_key = None
+
+    def _keep_before(self, table: str, where: dict[str, Any]) -> None:
+        """Keep the row as it was before the current write changes it (None: it did not
+        exist), so a copy of the store can be turned back to any earlier moment (replay)."""
+        if self._undo_key is None:
+            return
+        clause = " AND ".join(f"{column} = ?" for column in where)
+        cursor = self._db.execute(f"SELECT * FROM {table} WHERE {clause}", tuple(where.values()))
+        row = cursor.fetchone()
+        before = (
+            None
+            if row is None
+            else json.dumps(dict(zip([d[0] for d in cursor.description], row, strict=True)))
+        )
+        self._log_undo(table, where, before)
+
+    def _keep_inserted(self, table: str, where: dict[str, Any]) -> None:
+        """A row the current write added: undoing the write deletes it."""
+        if self._undo_key is not None:
+            self._log_undo(table, where, None)
+
+    def _log_undo(self, table: str, where: dict[str, Any], before: str | None) -> None:
+        self._db.execute(
+            "INSERT INTO write_undo VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM write_undo"
+            " WHERE key = ?), ?, ?, ?)",
+            (self._undo_key, self._undo_key, table, json.dumps(where), before),
+        )
+
+    def copy_as_of(self, moment: float, dest: Path) -> CopyReport:
+        """A copy of this store at `dest` as it was at `moment` (epoch seconds): the writes
+        made since are undone in the copy, newest first. The live store is only read."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        target = sqlite3.connect(dest)
+        with self._lock:
+            self._db.backup(target)
+        target.close()
+        copy = SqliteStore(dest)
+        report = copy._undo_since(moment)
+        meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        report.reloaded_after = float(meta.get("loaded_at") or 0) > moment
+        copy.close()
+        return report
+
+    def _undo_since(self, moment: float) -> CopyReport:
+        report = CopyReport()
+        self._db.execute("BEGIN IMMEDIATE")
+        keys = self._db.execute(
+            "SELECT key FROM writes WHERE at >= ? ORDER BY at DESC", (moment,)
+        ).fetchall()
+        for (key,) in keys:
+            entries = self._db.execute(
+                "SELECT tbl, row_key, before FROM write_undo WHERE key = ? ORDER BY seq DESC",
+                (key,),
+            ).fetchall()
+            if not entries:
+                report.not_undoable += 1  # written before undo entries were kept
+            for table, row_key, before in entries:
+                if table not in UNDOABLE:
+                    raise ValueError(f"undo entry for unknown table {table!r}")
+                where = json.loads(row_key)
+                clause = " AND ".join(f"{column} = ?" for column in where)
+                self._db.execute(f"DELETE FROM {table} WHERE {clause}", tuple(where.values()))
+                if before is not None:
+                    row = json.loads(before)
+                    marks = ",".join("?" for _ in row)
+                    self._db.execute(
+                        f"INSERT INTO {table} ({','.join(row)}) VALUES ({marks})",
+                        tuple(row.values()),
+                    )
+            self._db.execute("DELETE FROM write_undo WHERE key = ?", (key,))
+            self._db.execute("DELETE FROM writes WHERE key = ?", (key,))
+            report.undone += 1
+        self._db.execute("COMMIT")
+        return report
 
     def writes_log(self) -> list[dict[str, Any]]:
         rows = self._db.execute(
@@ -261,6 +350,7 @@ class SqliteStore:
         return order
 
     def _save_order(self, order: Order) -> None:
+        self._keep_before("orders", {"id": order.id})
         self._db.execute(
             "UPDATE orders SET status = ?, doc = ? WHERE id = ?",
             (order.status, order.model_dump_json(), order.id),
@@ -285,6 +375,7 @@ class SqliteStore:
             wanted.stock -= 1
         if give_back and give_back in variants and variants[give_back].stock is not None:
             variants[give_back].stock = (variants[give_back].stock or 0) + 1
+        self._keep_before("products", {"id": product.id})
         self._db.execute(
             "UPDATE products SET doc = ? WHERE id = ?", (product.model_dump_json(), product.id)
         )
@@ -296,6 +387,7 @@ class SqliteStore:
         return Customer.model_validate_json(row[0])
 
     def _save_customer(self, customer: Customer) -> None:
+        self._keep_before("customers", {"id": customer.id})
         self._db.execute(
             "UPDATE customers SET email = ?, name_norm = ?, zip = ?, doc = ? WHERE id = ?",
             (
@@ -483,10 +575,11 @@ class SqliteStore:
         self, customer_id: str | None, thread_id: str, kind: str, summary: str, key: str
     ) -> WriteResult:
         def change() -> WriteResult:
-            self._db.execute(
+            cursor = self._db.execute(
                 "INSERT INTO interactions (customer_id, thread_id, kind, summary, at) VALUES (?,?,?,?,?)",
                 (customer_id, thread_id, kind, summary[:2000], time.time()),
             )
+            self._keep_inserted("interactions", {"id": cursor.lastrowid})
             return {"recorded": kind}
 
         return self._write(key, "record_interaction", thread_id, change)
@@ -495,6 +588,14 @@ class SqliteStore:
         self, customer_id: str, product_id: str, variant_id: str | None, key: str
     ) -> WriteResult:
         def change() -> WriteResult:
+            self._keep_before(
+                "restock_subscriptions",
+                {
+                    "customer_id": customer_id,
+                    "product_id": product_id,
+                    "variant_id": variant_id or "",
+                },
+            )
             self._db.execute(
                 "INSERT OR IGNORE INTO restock_subscriptions VALUES (?,?,?,?)",
                 (customer_id, product_id, variant_id or "", time.time()),
@@ -547,6 +648,12 @@ class SqliteStore:
                         (anonymous, order.model_dump_json(), order_id),
                     )
                 self._db.execute("DELETE FROM interactions WHERE customer_id = ?", (customer_id,))
+                # Before-images kept for replay hold the customer's data too: erased with it.
+                pattern = f'%"{customer_id}"%'
+                self._db.execute(
+                    "DELETE FROM write_undo WHERE before LIKE ? OR row_key LIKE ?",
+                    (pattern, pattern),
+                )
                 self._db.execute(
                     "DELETE FROM restock_subscriptions WHERE customer_id = ?", (customer_id,)
                 )
@@ -571,6 +678,13 @@ class SqliteStore:
         return self._db.execute(
             "SELECT customer_id, product_id, variant_id FROM restock_subscriptions"
         ).fetchall()
+
+
+@dataclass
+class CopyReport:
+    undone: int = 0  # writes made after the moment, undone in the copy
+    not_undoable: int = 0  # of those, writes older than the undo log: left as they are
+    reloaded_after: bool = False  # the store was replaced (`store load`) after the moment
 
 
 def _now_iso() -> str:

@@ -14,8 +14,9 @@ from typing import Any
 from supportgraph.records import TurnRecord
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
-PHONE = re.compile(r"\+?\d[\d ()/-]{7,}\d")
+# Not inside a longer token: checkpoint ids (uuids) and tracking numbers stay readable.
+CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){13,19}(?![\w-])")
+PHONE = re.compile(r"(?<![\w-])\+?\d[\d ()/-]{7,}\d(?![\w-])")
 PII_KEYS = {"email", "phone", "address", "line1", "line2", "zip", "shipping_address"}
 # "name" is personal only where it is the customer's: not a tool's or a node's name.
 PERSONAL_CONTAINERS = {"args", "entities", "slots", "params", "summary", "to", "from"}
@@ -84,9 +85,18 @@ async def build_timeline(
             }
         )
     meta = await agent.transcript.thread_meta(thread_id)
+    branch = await agent.transcript.branch(thread_id)
     timeline = {
         "thread_id": thread_id,
         "metadata": (meta or {}).get("metadata", {}),
+        # A fork names where it came from; any thread lists the forks made from it.
+        "branch_of": None
+        if branch is None
+        else {k: branch[k] for k in ("parent_thread", "parent_checkpoint", "from_turn")},
+        "branches": [
+            {k: b[k] for k in ("thread_id", "parent_checkpoint", "from_turn", "created_at")}
+            for b in await agent.transcript.branches_of(thread_id)
+        ],
         "turns": turns,
         "checkpoints": list(reversed(checkpoints)),
     }
