@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import HumanMessage
 
-from supportgraph.llm.client import ModelAnswer, ModelClient
+from supportgraph.llm.client import ModelClient
+from supportgraph.llm.failures import ModelAnswer
 from supportgraph.llm.service import LLMService
 from supportgraph.llm.settings import LLMSettings
 from supportgraph.templates import Templates

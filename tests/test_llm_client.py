@@ -10,7 +10,9 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from pydantic import BaseModel
 
-from supportgraph.llm.client import MethodMemory, ModelClient, ModelFailure
+from supportgraph.llm.client import ModelClient
+from supportgraph.llm.failures import ModelFailure
+from supportgraph.llm.negotiation import MethodMemory
 from supportgraph.llm.settings import ModelSettings
 from tests.llm_fake import FakeLLM, Reply, serve_fake
 

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from supportgraph.llm.client import ModelAnswer, ModelClient, ModelFailure, Usage
+from supportgraph.llm.client import ModelClient
+from supportgraph.llm.failures import ModelAnswer, ModelFailure, Usage
 
 T = TypeVar("T")
 

@@ -6,11 +6,10 @@ made dependable enough to sit in a live conversation.
 - a circuit breaker skips an endpoint that keeps failing (breaker.py);
 - structured output is negotiated per endpoint: json_schema, then function_calling, then
   json_mode, then a plain "answer in JSON" prompt; what worked is remembered per
-  base_url + model, what the server refused is not tried again (local servers differ:
-  research/local-llm-servers.md);
+  base_url + model, what the server refused is not tried again (negotiation.py);
 - JSON answers and tool calls that arrive as text in `content` are accepted;
-- no message is ever sent with empty content (langchain-openai turns an assistant message
-  with tool calls and no text into `content: null`, which llama-cpp-python rejects);
+- no message is ever sent with empty content, and PII is redacted on the way out
+  (messages.py);
 - every answer is untrusted input: parsed, validated with pydantic, or rejected;
 - token usage is counted from the answers' usage metadata.
 """
@@ -24,15 +23,29 @@ import inspect
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from supportgraph.llm.breaker import CircuitBreaker
+from supportgraph.llm.failures import (
+    RETRYABLE,
+    InvalidAnswer,
+    ModelAnswer,
+    ModelFailure,
+    Usage,
+    classify,
+)
 from supportgraph.llm.jsontext import find_json
+from supportgraph.llm.messages import json_instruction, safe_messages, unwrap_call, usage_of
+from supportgraph.llm.negotiation import (
+    STRUCTURED_METHODS,
+    TOOL_METHODS,
+    MethodMemory,
+    refuses_feature,
+)
 from supportgraph.llm.pii import Redactor
-from supportgraph.llm.settings import ModelSettings, StructuredMethod
+from supportgraph.llm.settings import ModelSettings
 
 if TYPE_CHECKING:
     from langchain_core.messages import AIMessage, BaseMessage
@@ -42,59 +55,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-STRUCTURED_METHODS: tuple[StructuredMethod, ...] = (
-    "json_schema",
-    "function_calling",
-    "json_mode",
-    "prompt",
-)
-TOOL_METHODS = ("native", "prompt")
-RETRYABLE = {"timeout", "server_error", "rate_limited", "connection"}
-# Words in a server's error that say "I don't support this request feature", as opposed to
-# "I am broken": llama-cpp-python answers an unsupported response_format with HTTP 500.
-FEATURE_WORDS = ("response_format", "json_schema", "json_object", "tool", "function")
-EMPTY_TEXT = "(no text)"
 
 OnDelta = Callable[[str], Awaitable[None] | None]
-
-
-@dataclass
-class Usage:
-    tokens_in: int = 0
-    tokens_out: int = 0
-
-    def add(self, other: Usage) -> Usage:
-        return Usage(self.tokens_in + other.tokens_in, self.tokens_out + other.tokens_out)
-
-
-@dataclass
-class ModelAnswer(Generic[T]):
-    """A validated answer and what it cost."""
-
-    value: T
-    layer: str  # "primary" or "backup"
-    model: str
-    usage: Usage = field(default_factory=Usage)
-    method: str | None = None  # the structured-output or tool method that worked
-
-
-class ModelFailure(Exception):
-    """This layer gave no usable answer; the fallback chain moves on to the next one."""
-
-    def __init__(self, layer: str, reason: str, detail: str = "", usage: Usage | None = None):
-        super().__init__(f"{layer}: {reason}" + (f" ({detail})" if detail else ""))
-        self.layer = layer
-        self.reason = reason  # timeout, server_error, auth, breaker_open, invalid_answer, ...
-        self.detail = detail
-        self.usage = usage or Usage()
-
-
-class InvalidAnswer(Exception):
-    """The endpoint answered, but not with something we accept."""
-
-    def __init__(self, message: str, usage: Usage | None = None) -> None:
-        super().__init__(message)
-        self.usage = usage or Usage()
 
 
 class _MethodRejected(Exception):
@@ -107,111 +69,6 @@ class _CallerStopped(Exception):
     def __init__(self, original: BaseException) -> None:
         super().__init__(str(original))
         self.original = original
-
-
-class MethodMemory:
-    """Which way of asking each endpoint works, shared by all layers of a process."""
-
-    def __init__(self) -> None:
-        self._worked: dict[str, str] = {}
-        self._refused: dict[str, set[str]] = {}
-
-    def order(self, key: str, candidates: Sequence[str]) -> list[str]:
-        refused = self._refused.get(key, set())
-        remembered = self._worked.get(key)
-        rest = [m for m in candidates if m not in refused and m != remembered]
-        return [remembered, *rest] if remembered in candidates and remembered else rest
-
-    def worked(self, key: str, method: str) -> None:
-        self._worked[key] = method
-
-    def refused(self, key: str, method: str) -> None:
-        self._refused.setdefault(key, set()).add(method)
-        if self._worked.get(key) == method:
-            del self._worked[key]
-
-    def known(self, key: str) -> str | None:
-        return self._worked.get(key)
-
-
-def classify(exc: BaseException) -> tuple[str, str]:
-    """(reason, detail) for a failed call, in words the TurnRecord's `fallback` can carry."""
-    import openai
-
-    if isinstance(exc, TimeoutError | openai.APITimeoutError):
-        return "timeout", ""
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        if status in (401, 403):
-            return "auth", f"HTTP {status}"
-        if status == 429:
-            return "rate_limited", "HTTP 429"
-        if status >= 500:
-            return "server_error", f"HTTP {status}"
-        return "bad_request", f"HTTP {status}"
-    if isinstance(exc, openai.APIConnectionError):
-        return "connection", ""
-    if isinstance(exc, ValueError | openai.APIResponseValidationError):
-        return "invalid_answer", type(exc).__name__  # e.g. a 200 whose body is not JSON
-    return "error", type(exc).__name__
-
-
-def _refuses_feature(exc: BaseException) -> bool:
-    import openai
-
-    if not isinstance(exc, openai.APIStatusError):
-        return False
-    if exc.status_code in (400, 422):
-        return True
-    return exc.status_code >= 500 and any(w in str(exc).lower() for w in FEATURE_WORDS)
-
-
-def usage_of(message: Any) -> Usage:
-    meta = getattr(message, "usage_metadata", None) or {}
-    return Usage(int(meta.get("input_tokens", 0) or 0), int(meta.get("output_tokens", 0) or 0))
-
-
-def safe_messages(messages: Sequence[BaseMessage], redactor: Redactor | None) -> list[BaseMessage]:
-    """Messages as they may leave the process: text only, never empty, PII redacted."""
-    from langchain_core.messages import AIMessage
-
-    out: list[BaseMessage] = []
-    for message in messages:
-        text = str(message.text)
-        if redactor is not None:
-            text = redactor.redact(text)
-        if not text.strip():
-            if isinstance(message, AIMessage) and message.tool_calls:
-                names = ", ".join(call["name"] for call in message.tool_calls)
-                text = f"(calling {names})"
-            else:
-                text = EMPTY_TEXT
-        update: dict[str, Any] = {"content": text}
-        if isinstance(message, AIMessage) and redactor is not None and message.tool_calls:
-            update["tool_calls"] = [
-                {**call, "args": redactor.redact_value(call["args"])} for call in message.tool_calls
-            ]
-        out.append(message.model_copy(update=update))
-    return out
-
-
-def json_instruction(schema: type[BaseModel]) -> str:
-    return (
-        "Answer with one JSON object and nothing else (no prose, no code fence). "
-        "It must match this JSON schema:\n" + json.dumps(schema.model_json_schema())
-    )
-
-
-def unwrap_call(data: Any, name: str) -> Any:
-    """A model asked for a function call sometimes writes the call itself as the answer."""
-    if isinstance(data, dict) and data.get("name") == name:
-        for key in ("arguments", "parameters", "args"):
-            inner = data.get(key)
-            if isinstance(inner, str):
-                inner = find_json(inner)
-            if isinstance(inner, dict):
-                return inner
-    return data
 
 
 async def _maybe_await(value: Awaitable[None] | None) -> None:
@@ -475,7 +332,7 @@ class ModelClient:
         try:
             message: AIMessage = await runnable.ainvoke(messages)
         except Exception as exc:
-            if _refuses_feature(exc) and runnable is not self.chat:
+            if refuses_feature(exc) and runnable is not self.chat:
                 raise _MethodRejected(str(exc)[:200]) from exc
             raise
         return message

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from supportgraph.llm.chain import AnswerRejected, ChainOutcome, FallbackChain, trouble_message
-from supportgraph.llm.client import ModelAnswer, ModelClient, OnDelta
+from supportgraph.llm.client import ModelClient, OnDelta
+from supportgraph.llm.failures import ModelAnswer
 from supportgraph.llm.grounding import FactIndex, GroundedStream, violations
 from supportgraph.llm.pii import Redactor
 

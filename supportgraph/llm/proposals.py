@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from supportgraph.llm.chain import ChainOutcome, FallbackChain
-from supportgraph.llm.client import ModelAnswer, ModelClient
+from supportgraph.llm.client import ModelClient
+from supportgraph.llm.failures import ModelAnswer
 from supportgraph.llm.jsontext import find_all_json_objects
 from supportgraph.llm.pii import Redactor
 

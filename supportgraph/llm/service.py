@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from supportgraph.llm.chain import ChainOutcome, FallbackChain
-from supportgraph.llm.client import MethodMemory, ModelClient, OnDelta
+from supportgraph.llm.client import ModelClient, OnDelta
+from supportgraph.llm.negotiation import MethodMemory
 from supportgraph.llm.phrasing import Facts, phrase
 from supportgraph.llm.pii import Redactor
 from supportgraph.llm.proposals import Proposals, propose_tools

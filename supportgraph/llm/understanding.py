@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field, field_validator
 
 from supportgraph.llm.chain import ChainOutcome, FallbackChain
-from supportgraph.llm.client import ModelAnswer, ModelClient
+from supportgraph.llm.client import ModelClient
+from supportgraph.llm.failures import ModelAnswer
 from supportgraph.llm.pii import Redactor
 from supportgraph.nlu.intents import INTENTS, IntentGuess
 
