@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -715,3 +716,28 @@ async def test_a_second_instance_sees_the_writes(sqlite: SqliteStore) -> None:
         assert [w["key"] for w in sqlite.writes_log()] == ["k1", "k2", "k3", "k4"]
     finally:
         other.close()
+
+
+async def test_a_copy_as_of_a_moment_undoes_later_writes_only(
+    sqlite: SqliteStore, tmp_path: Path
+) -> None:
+    await sqlite.update_preferences("C1003", {"channel": "sms"}, "before")
+    kept = state(sqlite)
+    moment = time.time()
+    await sqlite.exchange_item("SG-10003", 0, "P2001-14", "k1")  # an order and a product
+    await sqlite.subscribe_restock("C1001", "P2001", "P2001-14", "k2")
+    await sqlite.record_interaction("C1001", "t1", "note", "called", "k3")
+    await sqlite.update_customer_address(
+        "C1001", Address(line1="Neue Str. 1", city="Berlin", zip="10117", country="DE"), "k4"
+    )
+    live = state(sqlite)
+    report = sqlite.copy_as_of(moment, tmp_path / "copy.db")
+    copy = SqliteStore(tmp_path / "copy.db")
+    assert state(copy) == kept and report.undone == 4 and not report.reloaded_after
+    assert state(sqlite) == live  # the live store is only read
+    # The copy's undo entries are gone with its writes; erasing a customer erases theirs.
+    assert copy._db.execute("SELECT count(*) FROM write_undo").fetchone()[0] == 1
+    sqlite.erase_customer("C1001")
+    rows = sqlite._db.execute("SELECT before FROM write_undo").fetchall()
+    assert not any("anna" in (before or "").lower() for (before,) in rows)
+    copy.close()

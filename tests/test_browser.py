@@ -99,3 +99,38 @@ def test_agent_console_picks_up_a_handoff_and_answers(server: str, browser, tmp_
     assert "Sam from support" in customer.inner_text(".msg.agent")
     customer.close()
     agent.close()
+
+
+def test_replay_page_shows_paths_diffs_and_forks(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    customer = browser.new_page()
+    customer.goto(server + "/")
+    for n, text in enumerate(("I want to cancel my order SG-10001", "anna.schmidt@example.com"), 1):
+        customer.fill("#text", text)
+        customer.keyboard.press("Enter")
+        customer.wait_for_function(
+            f"document.querySelectorAll('.msg.bot').length >= {n}", timeout=20_000
+        )
+    customer.close()
+
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.goto(server + "/replay")
+    page.wait_for_selector("#list .item", timeout=20_000)
+    page.click("#list .item >> nth=0")
+    page.wait_for_selector(".turn[data-turn='2']", timeout=20_000)
+    second = page.locator(".turn[data-turn='2']")
+    assert second.locator(".node").all_inner_texts()[-3:] == ["act", "adapt_persona", "respond"]
+    assert "‹email›" in second.inner_text()  # PII redacted on the page
+    act = second.locator("details.step", has_text="act ·")
+    act.locator("summary").click()  # an expandable diff of what the node changed
+    assert "awaiting" in act.locator("table").inner_text()
+    page.click("#rerun")
+    page.wait_for_selector("#rerun-result .same", timeout=60_000)
+    second.locator("input").fill("Where is my order SG-10002?")
+    second.locator("text=Fork here").click()
+    page.wait_for_selector("#branch-of", timeout=20_000)
+    assert "at turn 2" in page.inner_text("#branch-of")
+    assert "order_tracking" in page.inner_text(".turn[data-turn='2'] h3")
+    page.screenshot(path=str(tmp_path / "replay.png"))
+    if os.environ.get("SUPPORTGRAPH_UPDATE_SCREENSHOTS"):
+        shutil.copy(tmp_path / "replay.png", DOCS / "replay.png")
+    page.close()

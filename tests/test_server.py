@@ -304,3 +304,38 @@ def test_timeline_needs_the_admin_scope(http: httpx.Client) -> None:
     assert "anna.schmidt" not in json.dumps(timeline)
     shown = http.get(f"/v1/threads/{thread}/timeline?show_pii=true", headers=auth(ADMIN)).json()
     assert "anna.schmidt@example.com" in json.dumps(shown)
+
+
+def test_replay_endpoints_fork_and_rerun_for_admins_only(http: httpx.Client) -> None:
+    thread = new_thread(http)
+    say(http, thread, "I want to cancel my order SG-10001")
+    say(http, thread, "anna.schmidt@example.com")
+    listed = http.get("/v1/replay/threads", headers=auth(ADMIN)).json()
+    assert thread in [t["thread_id"] for t in listed]
+    for key in (CLIENT, AGENT):
+        assert http.get("/v1/replay/threads", headers=auth(key)).status_code == 403
+        body = {"turn": 2, "text": "no"}
+        assert (
+            http.post(f"/v1/threads/{thread}/fork", json=body, headers=auth(key)).status_code == 403
+        )
+        assert http.post(f"/v1/threads/{thread}/rerun", headers=auth(key)).status_code == 403
+    bad = http.post(
+        f"/v1/threads/{thread}/fork", json={"turn": 7, "text": "x"}, headers=auth(ADMIN)
+    )
+    assert bad.status_code == 422 and "no turn 7" in bad.json()["error"]["message"]
+    missing = http.post("/v1/threads/nope/rerun", headers=auth(ADMIN))
+    assert missing.status_code == 404
+    fork = http.post(
+        f"/v1/threads/{thread}/fork",
+        json={"turn": 2, "text": "carlos.garcia@example.com"},
+        headers=auth(ADMIN),
+    )
+    assert fork.status_code == 200, fork.text
+    branch = fork.json()
+    assert branch["parent_thread"] == thread and branch["from_turn"] == 2
+    assert "couldn't find order SG-10001" in branch["record"]["reply"]  # Carlos's account
+    assert "carlos.garcia" not in fork.text  # redacted unless show_pii
+    report = http.post(f"/v1/threads/{thread}/rerun", headers=auth(ADMIN)).json()
+    assert report["diverged"] is False and len(report["turns"]) == 2
+    timeline = http.get(f"/v1/threads/{thread}/timeline", headers=auth(ADMIN)).json()
+    assert [b["thread_id"] for b in timeline["branches"]] == [branch["branch_id"]]
