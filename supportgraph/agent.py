@@ -39,7 +39,16 @@ EventSink = Callable[[str, dict[str, Any]], Awaitable[None]]
 # Fields a reducer appends to: the diff shows what was added, not the whole window again.
 APPENDED = {"messages", "sentiment_history"}
 # Per-turn outputs cleared when a turn starts: clearing them is not a change worth showing.
-PER_TURN = {"tool_calls", "retrieved", "kb_hits", "say", "reply", "escalation", "author"}
+PER_TURN = {
+    "tool_calls",
+    "retrieved",
+    "kb_hits",
+    "say",
+    "reply",
+    "escalation",
+    "author",
+    "llm_usage",
+}
 CLIP = 160  # characters of a text kept in a step (the transcript has the full texts)
 
 
@@ -68,6 +77,14 @@ def state_changes(before: dict[str, Any], update: dict[str, Any]) -> dict[str, A
         else:
             changes[key] = {"from": _clip(old), "to": _clip(new)}
     return changes
+
+
+def _llm_fields(usage: dict[str, Any] | None) -> dict[str, Any]:
+    if not usage:
+        return {}  # offline mode: the record's defaults
+    return {k: usage.get(k) for k in ("model", "fallback")} | {
+        k: int(usage.get(k) or 0) for k in ("tokens_in", "tokens_out")
+    }
 
 
 def _checkpoint_id(snapshot: Any) -> str | None:
@@ -156,6 +173,16 @@ class SupportAgent:
         self._branch_deps[thread_id] = deps
         return deps
 
+    async def llm_problems(self) -> list[str]:
+        """LLM mode start-up check: settings that cannot work (a key variable not set) and
+        models that do not answer (wrong key, nothing at the URL), as readable lines.
+        Conversations still work: the fallback chain answers offline meanwhile."""
+        if self.deps.llm is None:
+            return []
+        from supportgraph.llm.settings import check_llm_settings
+
+        return check_llm_settings(self.settings) or await self.deps.llm.probe()
+
     # -- customer messages ---------------------------------------------------------------
 
     def _lock(self, thread_id: str) -> Any:
@@ -241,9 +268,18 @@ class SupportAgent:
                 graph_input,
                 config,
                 context=deps,
-                stream_mode=["updates", "values"],
+                stream_mode=["updates", "values", "custom"],
                 durability="exit",
             ):
+                if mode == "custom":
+                    # LLM mode: checked reply text as it streams ("token"), or "reset" when
+                    # a layer failed after streaming and the next one answers instead.
+                    if on_event is not None and isinstance(chunk, dict):
+                        if "token" in chunk:
+                            await on_event("token", {"text": chunk["token"]})
+                        elif chunk.get("reset"):
+                            await on_event("reset", {})
+                    continue
                 if mode == "values":
                     values = chunk
                     if on_event is not None:
@@ -420,6 +456,7 @@ class SupportAgent:
             customer_text=message,
             verified_customer=bool(values.get("customer_id")),
             created_at=time.time(),
+            **_llm_fields(values.get("llm_usage")),
         ).with_customer(values.get("customer_id"))
 
     def _queued_for_human(

@@ -34,9 +34,17 @@ DataDir = Annotated[
 
 
 def settings_for(data_dir: Path | None) -> Any:
+    from pydantic import ValidationError
+
     from supportgraph.config import Settings
 
-    return Settings(data_dir=data_dir) if data_dir else Settings()
+    try:
+        return Settings(data_dir=data_dir) if data_dir else Settings()
+    except ValidationError as exc:  # a readable message naming the variable, no traceback
+        from supportgraph.llm.settings import describe_settings_error
+
+        typer.secho(describe_settings_error(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
 
 
 def run_with_agent(data_dir: Path | None, job: Callable[[Any], Awaitable[T]]) -> T:
@@ -110,6 +118,8 @@ def chat(
     async def main() -> None:
         async with SupportAgent.open(settings_for(data_dir)) as agent:
             agent.deps.warm(kb=False)
+            for problem in await agent.llm_problems():
+                console.print(f"[yellow]LLM mode: {problem} (answering offline meanwhile)[/yellow]")
             console.print(
                 f"[bold]supportgraph[/bold] demo store, thread [cyan]{thread_id}[/cyan]. "
                 "Type a message; /agent TEXT to reply as a human agent, /release, /quit."

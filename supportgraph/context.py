@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
 
     from supportgraph.knowledge.index import KnowledgeBase
+    from supportgraph.llm.service import LLMService
     from supportgraph.nlu.intents import IntentClassifier
 
 
@@ -75,6 +76,16 @@ class Deps:
                     kb.ingest(kb_dir)
             return kb
 
+    @cached_property
+    def llm(self) -> LLMService | None:
+        """The LLM layers (with their breakers) when settings configure a model; None keeps
+        the offline classifier and templates (the default)."""
+        if self.settings.llm is None:
+            return None
+        from supportgraph.llm.service import LLMService
+
+        return LLMService(self.settings.llm)
+
     def kb_dir(self) -> Path:
         return self.settings.brand_dir / "kb"
 
@@ -82,7 +93,7 @@ class Deps:
         """The same resources over another store (a sandbox): loaded models and the KB are
         shared, tools are rebuilt for the new store."""
         other = replace(self, store=store, _lock=threading.Lock())
-        for shared in ("language", "intents", "kb"):
+        for shared in ("language", "intents", "kb", "llm"):
             if shared in self.__dict__:
                 other.__dict__[shared] = self.__dict__[shared]
         return other

@@ -87,3 +87,4 @@ class ConversationState(TypedDict, total=False):
     say: list[dict[str, Any]]  # [{"key": template key, "params": {...}}]: the facts to phrase
     reply: str
     author: str
+    llm_usage: dict[str, Any]  # LLM mode: the layer that answered, fallbacks, tokens (per turn)

@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +53,8 @@ class FakeLLM:
     refuse_tools: bool = False  # 400 for any request carrying `tools`
     refuse_null_content: bool = True  # llama-cpp-python rejects content: null
     closing: bool = False  # set at shutdown: scripted delays end early
+    # Answers requests nothing was scripted for (e.g. a whole conversation): body -> Reply.
+    responder: Callable[[dict[str, Any]], Reply] | None = None
 
     async def pause(self, seconds: float) -> None:
         """A scripted delay that ends early when the server stops (no stuck shutdown)."""
@@ -69,6 +71,7 @@ class FakeLLM:
         self.refuse_json_schema = None
         self.refuse_tools = False
         self.refuse_null_content = True
+        self.responder = None
 
     def received(self) -> str:
         """Everything the fake was sent, as one string to search."""
@@ -174,9 +177,12 @@ def build_app(fake: FakeLLM) -> FastAPI:
             )
         if fake.refuse_tools and body.get("tools"):
             return _error(400, "tools are not supported by this server")
-        if not fake.replies:
+        if fake.replies:
+            reply = fake.replies.popleft()
+        elif fake.responder is not None:
+            reply = fake.responder(body)
+        else:
             return _error(500, "the test scripted no reply for this request")
-        reply = fake.replies.popleft()
         if reply.status != 200:
             await fake.pause(reply.delay_s)
             return _error(reply.status, reply.error)
@@ -220,3 +226,49 @@ def serve_fake() -> Iterator[FakeLLM]:
         server.should_exit = True
         thread.join(timeout=5)
         sock.close()
+
+
+# -- a scripted "shop model": plausible answers for whole conversations ---------------------
+
+MODEL_VOICE = "Happy to help! "  # marks replies the model wrote
+INTENT_WORDS = (
+    ("cancel", "order_modification"),
+    ("human", "human_agent"),
+    ("where", "order_tracking"),
+    ("return", "returns_refunds"),
+    ("shipping", "shipping"),
+    ("hello", "greeting"),
+)
+
+
+def _text(message: dict[str, Any]) -> str:
+    content = message.get("content") or ""
+    return content if isinstance(content, str) else json.dumps(content)
+
+
+def request_kind(body: dict[str, Any]) -> str:
+    """understanding, phrasing or tools: which of supportgraph's prompts this is."""
+    system = _text(body["messages"][0])
+    if body.get("tools") or ("tool" in system.lower() and "call" in system.lower()):
+        return "tools"
+    if "report what it means" in system:
+        return "understanding"
+    return "phrasing"
+
+
+def shop_model(
+    body: dict[str, Any], proposals: list[dict[str, Any]] | None = None, voice: str = MODEL_VOICE
+) -> Reply:
+    """Understanding from a few keywords, replies that reword the template reply (so they
+    are grounded), and the given tool-call proposals."""
+    kind = request_kind(body)
+    user = _text(body["messages"][-1])
+    if kind == "understanding":
+        message = user.split("Customer message:", 1)[-1].lower()
+        intent = next((i for word, i in INTENT_WORDS if word in message), "general_inquiry")
+        answer = {"intent": intent, "entities": {}, "sentiment": 0.0, "uncertainty": 0.1}
+        return Reply(content=json.dumps({**answer, "language": "en"}))
+    if kind == "tools":
+        return Reply(content=None if proposals else "", tool_calls=proposals or None)
+    facts = json.loads(user.split("Facts (JSON): ", 1)[1].split("\n\n", 1)[0])
+    return Reply(content=voice + facts["template_reply"])

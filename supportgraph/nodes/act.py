@@ -17,6 +17,8 @@ from supportgraph.nodes.flows.base import FlowContext
 from supportgraph.nodes.flows.identity import ensure_identity, guard_other_identity
 from supportgraph.nodes.flows.orders import delivery_estimate, track_order
 from supportgraph.nodes.flows.products import product_inquiry, product_price, restock
+from supportgraph.nodes.flows.proposed import run_proposals
+from supportgraph.nodes.llm_turn import llm_for
 from supportgraph.state import ConversationState
 
 
@@ -55,6 +57,12 @@ async def act(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any
         pass  # the answer to a proposed change
     elif not str((state.get("escalation") or {}).get("reason", "")).startswith("low_confidence"):
         await dispatch(ctx, intent)  # never start a flow on a guess
+    usage = None
+    llm = llm_for(deps, "tool_proposals")
+    if llm is not None and not ctx.tool_calls and not ctx.update.get("pending_action"):
+        usage = await run_proposals(ctx, llm)
     update: dict[str, Any] = {"slots": ctx.slots, "tool_calls": ctx.tool_calls, "say": ctx.say_list}
+    if usage is not None:
+        update["llm_usage"] = usage
     update.update(ctx.update)
     return update

@@ -49,5 +49,6 @@ async def detect_language(state: ConversationState, runtime: Runtime[Deps]) -> d
         "say": [],
         "reply": "",
         "author": "bot",
+        "llm_usage": {},
         "escalation": {"action": "none", "reason": None, "priority": None},
     }

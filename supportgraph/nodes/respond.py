@@ -13,6 +13,7 @@ from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
 from supportgraph.nlu.text import has_text
+from supportgraph.nodes.llm_turn import add_usage, llm_for, redactor_for
 from supportgraph.state import ConversationState
 from supportgraph.templates import LANGUAGE_NAMES, Templates
 
@@ -77,8 +78,41 @@ async def respond(state: ConversationState, runtime: Runtime[Deps]) -> dict[str,
         awaiting = "handoff_offer"
     elif awaiting == "handoff_offer":
         awaiting = None  # the offer was answered (or ignored) this turn
-    return {
-        "reply": reply,
-        "awaiting": awaiting,
-        "messages": [{"role": "bot", "text": reply, "turn": state.get("turn", 0)}],
-    }
+    update: dict[str, Any] = {"awaiting": awaiting}
+    llm = llm_for(deps, "phrasing")
+    if llm is not None and has_text(state.get("text", "")):
+        reply, update["llm_usage"] = await phrase_by_model(
+            llm,
+            {**state, "awaiting": awaiting},
+            reply,
+            deps.templates,
+            runtime.stream_writer,
+            await redactor_for(llm, deps, state),
+        )
+    update["reply"] = reply
+    update["messages"] = [{"role": "bot", "text": reply, "turn": state.get("turn", 0)}]
+    return update
+
+
+async def phrase_by_model(
+    llm: Any, state: Any, template_reply: str, templates: Templates, write: Any, redactor: Any
+) -> tuple[str, dict[str, Any]]:
+    """The reply written by the model from the turn's facts, streamed as it is checked
+    (custom stream events "token" / "reset"); the template reply when the model fails or
+    says anything the facts do not hold."""
+    from supportgraph.llm.phrasing import Facts
+
+    def on_delta(text: str) -> None:
+        write({"token": text})
+
+    def on_reset() -> None:
+        write({"reset": True})
+
+    outcome = await llm.phrase(
+        Facts.from_state(state, template_reply),
+        redactor,
+        templates=templates,
+        on_delta=on_delta,
+        on_reset=on_reset,
+    )
+    return str(outcome.value), add_usage(state.get("llm_usage"), outcome)

@@ -17,6 +17,7 @@ from supportgraph.nlu.lexicon import asks_for_human, confirmation
 from supportgraph.nlu.requests import kinds, parse_address
 from supportgraph.nlu.sentiment import score_sentiment
 from supportgraph.nlu.text import has_text, word_count
+from supportgraph.nodes.llm_turn import add_usage, last_bot_message, llm_for, redactor_for
 from supportgraph.state import ConversationState
 
 NLU_CHARS = 1000  # classify the start of a very long message; the rest adds noise, not intent
@@ -31,7 +32,17 @@ SLOT_ANSWERS = {
     "size": {"size"},
     "colour": {"colour"},
 }
-SWITCH_CONFIDENCE = 0.6  # a different intent this confident wins over the slot being filled
+SWITCH_CONFIDENCE = 0.6
+# Entities the model may add: plain values (ids, contact data, sizes) the flows use as is.
+MODEL_ENTITIES = {
+    "order_id",
+    "email",
+    "name",
+    "zip",
+    "size",
+    "colour",
+    "quantity",
+}  # a different intent this confident wins over the slot being filled
 
 
 FOLLOW_UP_ENTITIES = {
@@ -64,9 +75,34 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
     awaiting = state.get("awaiting")
     active = state.get("active_flow")
 
+    usage: dict[str, Any] | None = None
     if has_text(text):
         guess = deps.intents.classify(text)
         intent, confidence, uncertainty = guess.intent, guess.confidence, guess.uncertainty
+        llm = llm_for(deps, "understanding")
+        if llm is not None:
+            from supportgraph.llm.understanding import Understanding, merge_entities
+
+            outcome = await llm.understand(
+                text,
+                await redactor_for(llm, deps, state),
+                offline=lambda: Understanding(intent, confidence, uncertainty),
+                offline_guess=guess,
+                context={
+                    "awaiting": awaiting,
+                    "active_flow": active,
+                    "last_bot_message": last_bot_message(state),
+                },
+            )
+            read = outcome.value
+            intent, confidence, uncertainty = read.intent, read.confidence, read.uncertainty
+            # Rule-extracted entities win; the model adds plain values the rules missed
+            # (products need the catalogue's resolution, so they stay the rules' job).
+            model_entities = {k: v for k, v in read.entities.items() if k in MODEL_ENTITIES}
+            entities = merge_entities(entities, model_entities)
+            if outcome.model in ("primary", "backup"):
+                sentiment = round(read.sentiment, 3)
+            usage = add_usage(state.get("llm_usage"), outcome)
     else:  # emoji or punctuation only: nothing to classify
         intent, confidence, uncertainty = "out_of_scope", 0.0, 1.0
 
@@ -115,7 +151,7 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         slots.pop("product_id", None)
         slots.pop("product", None)
 
-    return {
+    update = {
         "intent": intent,
         "confidence": round(float(confidence), 3),
         "uncertainty": round(float(uncertainty), 3),
@@ -124,3 +160,6 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         "sentiment_history": [sentiment],
         "slots": slots,
     }
+    if usage is not None:
+        update["llm_usage"] = usage
+    return update

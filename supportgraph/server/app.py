@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -34,6 +35,8 @@ from supportgraph.server.schemas import (
     ThreadSummary,
 )
 
+log = logging.getLogger("supportgraph.server")
+
 
 def error(
     status: int, message: str, request: Request, code: str | None = None, **headers: str
@@ -58,6 +61,8 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with SupportAgent.open(settings) as agent:
             await asyncio.to_thread(agent.deps.warm)
+            for problem in await agent.llm_problems():
+                log.warning("LLM mode: %s (answering offline meanwhile)", problem)
             app.state.agent = agent
             yield
 
@@ -197,6 +202,8 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
         async def sink(event: str, data: dict[str, Any]) -> None:
             if event == "node":  # progress only: names and timings, not state
                 await queue.put((event, {"name": data["name"], "ms": data["ms"]}))
+            elif event in ("token", "reset"):  # LLM mode: the reply as it is written
+                await queue.put((event, data))
 
         async def run() -> None:
             try:

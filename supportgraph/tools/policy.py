@@ -36,6 +36,15 @@ ACCOUNT_TOOLS = CONFIRMED_WRITES | {
     "update_preferences",
     "subscribe_restock",
 }
+# Every tool that changes the store. A model may propose only the confirmed writes (which
+# the guard refuses until the customer confirmed that exact change); the rest are the
+# graph's own bookkeeping or need a flow's explicit request, so a model never runs them.
+WRITES = CONFIRMED_WRITES | {
+    "update_preferences",
+    "subscribe_restock",
+    "record_interaction",
+    "transfer_to_human",
+}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,200 @@
+"""The LLM mode inside the agent, against the fake OpenAI-compatible server over HTTP: the
+demo conversation end to end, each fallback layer as the customer sees it, policy refusals
+of what the model proposes, PII that never reaches the model, and the start-up messages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supportgraph.agent import SupportAgent
+from supportgraph.config import Settings
+from supportgraph.llm.settings import LLMSettings
+from supportgraph.tools.sqlite_store import SqliteStore
+from tests.llm_fake import MODEL_VOICE, FakeLLM, Reply, request_kind, serve_fake, shop_model
+from tests.server_helpers import free_port
+
+EMAIL = "anna.schmidt@example.com"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeLLM]:
+    with serve_fake() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(server: FakeLLM) -> FakeLLM:
+    server.reset()
+    server.responder = shop_model
+    return server
+
+
+def layer(url: str, **extra: Any) -> dict[str, Any]:
+    return {"base_url": url, "model": "shop-model", "api_key_env": None, "timeout_s": 2.0, **extra}
+
+
+def llm_settings(root: Path, data_dir: Path, **llm: Any) -> Settings:
+    (data_dir / "models").mkdir(exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
+    if not (root / "models").exists():
+        (root / "models").symlink_to(data_dir / "models", target_is_directory=True)
+    return Settings(data_dir=root, llm=LLMSettings.model_validate(llm) if llm else None)
+
+
+@pytest.fixture
+async def agent(fake: FakeLLM, tmp_path: Path, data_dir: Path) -> AsyncIterator[SupportAgent]:
+    settings = llm_settings(
+        tmp_path, data_dir, primary=layer(fake.url, max_retries=0), tool_proposals=True
+    )
+    async with SupportAgent.open(settings) as opened:
+        yield opened
+
+
+async def test_demo_conversation_end_to_end_with_a_model(
+    agent: SupportAgent, fake: FakeLLM
+) -> None:
+    first = await agent.send("c", "I want to cancel my order SG-10001")
+    second = await agent.send("c", EMAIL)
+    third = await agent.send("c", "yes")
+    assert first.intent == "order_modification" and first.awaiting == "email"
+    assert second.awaiting == "confirmation" and "SG-10001" in second.reply
+    assert [c.name for c in third.tool_calls][:1] == ["cancel_order"]
+    for record in (first, second, third):
+        assert record.model == "primary" and record.fallback is None
+        assert record.reply.startswith(MODEL_VOICE)  # the model phrased it
+        assert record.tokens_in > 0 and record.tokens_out > 0
+    store = agent.deps.store
+    assert isinstance(store, SqliteStore)
+    assert [w["action"] for w in store.writes_log()][:1] == ["cancel_order"]
+    kinds = [request_kind(r) for r in fake.requests]
+    assert kinds.count("understanding") == 3 and kinds.count("phrasing") == 3
+    seen = fake.received()
+    assert EMAIL not in seen, seen[max(0, seen.find(EMAIL) - 400) : seen.find(EMAIL) + 50]
+    assert "Anna" not in seen
+
+
+async def test_offline_mode_when_no_model_is_configured(
+    agent: SupportAgent, tmp_path: Path, data_dir: Path
+) -> None:
+    async with SupportAgent.open(llm_settings(tmp_path / "off", data_dir)) as offline:
+        record = await offline.send("c", "I want to cancel my order SG-10001")
+    assert offline.deps.llm is None
+    assert record.model is None and record.tokens_in == 0
+    assert not record.reply.startswith(MODEL_VOICE)
+
+
+async def test_backup_then_offline_then_breaker(
+    fake: FakeLLM, tmp_path: Path, data_dir: Path
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens: connection refused
+    settings = llm_settings(
+        tmp_path,
+        data_dir,
+        primary=layer(dead, max_retries=0, breaker_failures=2, breaker_cooldown_s=600),
+        backup=layer(fake.url, max_retries=0),
+    )
+    async with SupportAgent.open(settings) as agent:
+        by_backup = await agent.send("c", "Where is my order SG-10002?")
+        assert by_backup.model == "backup" and "primary: connection" in (by_backup.fallback or "")
+        assert by_backup.reply.startswith(MODEL_VOICE)
+        # Two failed calls opened the primary's breaker: it is no longer even tried.
+        skipped = await agent.send("c", EMAIL)
+        assert "primary: breaker_open" in (skipped.fallback or "")
+        # The backup fails too: the offline classifier and templates answer.
+        fake.responder = lambda body: Reply(status=500)
+        offline = await agent.send("c2", "I want to cancel my order SG-10001")
+    assert offline.model == "offline" and "backup: server_error" in (offline.fallback or "")
+    assert offline.intent == "order_modification" and offline.awaiting == "email"
+    assert not offline.reply.startswith(MODEL_VOICE) and "email" in offline.reply
+
+
+async def test_a_reply_with_invented_data_is_replaced_by_the_template(
+    agent: SupportAgent, fake: FakeLLM
+) -> None:
+    def inventing(body: dict[str, Any]) -> Reply:
+        if request_kind(body) == "phrasing":
+            return Reply(content="Order SG-10001 was refunded: 500.00 EUR on 2026-12-24.")
+        return shop_model(body)
+
+    fake.responder = inventing
+    record = await agent.send("c", "Where is my order SG-10002?")
+    assert record.model == "offline" and "ungrounded" in (record.fallback or "")
+    assert "500.00" not in record.reply
+    assert record.reply.startswith("To protect your account")  # the template's words
+
+
+async def test_the_policy_guard_refuses_what_the_model_proposes(
+    agent: SupportAgent, fake: FakeLLM
+) -> None:
+    proposals: list[dict[str, Any]] = []
+    fake.responder = lambda body: shop_model(body, proposals)
+    # Not verified: looking up an order is refused.
+    proposals[:] = [{"name": "get_order_details", "arguments": {"order_id": "SG-10004"}}]
+    anonymous = await agent.send("p", "Tell me about shipping times please")
+    assert [(c.name, c.ok) for c in anonymous.tool_calls] == [("get_order_details", False)]
+    assert "identity_required" in anonymous.tool_calls[0].result_summary
+    # Verified as Anna: Carlos's order is "not found", a cancellation needs a confirmation,
+    # and the graph's own bookkeeping tools are not the model's to call.
+    proposals[:] = []
+    await agent.send("p", "I want to cancel my order SG-10001")
+    await agent.send("p", EMAIL)
+    await agent.send("p", "no")
+    cancel = {"order_id": "SG-10001", "reason": "model", "key": "k1"}
+    proposals[:] = [
+        {"name": "get_order_details", "arguments": {"order_id": "SG-10004"}},
+        {"name": "cancel_order", "arguments": cancel},
+        {"name": "transfer_to_human", "arguments": {"thread_id": "p", "summary": "x", "key": "k2"}},
+        {"name": "cancel_order", "arguments": {"order": 1}},  # not the tool's schema
+        {"name": "drop_database", "arguments": {}},
+    ]
+    verified = await agent.send("p", "What are your shipping options?")
+    assert sorted((c.name, c.result_summary) for c in verified.tool_calls if not c.ok) == [
+        ("cancel_order", "refused by policy: confirmation_required"),
+        ("cancel_order", "rejected: 2 invalid arguments"),
+        ("drop_database", "rejected: unknown tool"),
+        ("get_order_details", "refused by policy: not_found"),
+        ("transfer_to_human", "refused by policy: not_proposable"),
+    ]
+    store = agent.deps.store
+    assert isinstance(store, SqliteStore)
+    assert store.writes_log() == []  # nothing the model proposed was written
+    assert "Carlos" not in verified.reply and "SG-10004" not in verified.reply
+
+
+def test_start_up_messages_are_readable(tmp_path: Path, data_dir: Path) -> None:
+    (tmp_path / "models").symlink_to(data_dir / "models", target_is_directory=True)
+    env = {
+        **os.environ,
+        "SUPPORTGRAPH_DATA_DIR": str(tmp_path),
+        "SUPPORTGRAPH_LLM__PRIMARY__BASE_URL": "http://127.0.0.1:9/v1",
+        "SUPPORTGRAPH_LLM__PRIMARY__MODEL": "gpt-x",
+        "SUPPORTGRAPH_LLM__PRIMARY__API_KEY_ENV": "SG_TEST_UNSET_KEY",
+    }
+    env.pop("SG_TEST_UNSET_KEY", None)
+    chat = subprocess.run(
+        [sys.executable, "-m", "supportgraph.cli", "chat"],
+        input="hello\n/quit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert chat.returncode == 0, chat.stderr
+    assert "SG_TEST_UNSET_KEY" in chat.stdout and "Traceback" not in chat.stdout + chat.stderr
+    assert "bot>" in chat.stdout or "Hello" in chat.stdout  # the chat still answers
+    bad = subprocess.run(
+        [sys.executable, "-m", "supportgraph.cli", "send", "hi"],
+        capture_output=True,
+        text=True,
+        env={**env, "SUPPORTGRAPH_LLM__PRIMARY__TIMEOUT_S": "soon"},
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "SUPPORTGRAPH_LLM__PRIMARY__TIMEOUT_S" in bad.stderr
+    assert "Traceback" not in bad.stderr
