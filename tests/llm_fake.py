@@ -249,10 +249,10 @@ def _text(message: dict[str, Any]) -> str:
 def request_kind(body: dict[str, Any]) -> str:
     """understanding, phrasing or tools: which of supportgraph's prompts this is."""
     system = _text(body["messages"][0])
+    if "report what it means" in system:  # also when asked as a function call
+        return "understanding"
     if body.get("tools") or ("tool" in system.lower() and "call" in system.lower()):
         return "tools"
-    if "report what it means" in system:
-        return "understanding"
     return "phrasing"
 
 
@@ -263,12 +263,22 @@ def shop_model(
     are grounded), and the given tool-call proposals."""
     kind = request_kind(body)
     user = _text(body["messages"][-1])
+    said = next(
+        (_text(m) for m in body["messages"] if "Customer message:" in _text(m)), user
+    )  # json_mode / prompt methods append their instructions after it
+    if kind == "understanding" and body.get("tools"):  # structured output as a function call
+        name = body["tools"][0]["function"]["name"]
+        message = said.split("Customer message:", 1)[-1].strip().splitlines()[0].lower()
+        intent = next((i for word, i in INTENT_WORDS if word in message), "general_inquiry")
+        answer = {"intent": intent, "entities": {}, "sentiment": 0.0, "uncertainty": 0.1}
+        return Reply(tool_calls=[{"name": name, "arguments": {**answer, "language": "en"}}])
     if kind == "understanding":
-        message = user.split("Customer message:", 1)[-1].lower()
+        message = said.split("Customer message:", 1)[-1].strip().splitlines()[0].lower()
         intent = next((i for word, i in INTENT_WORDS if word in message), "general_inquiry")
         answer = {"intent": intent, "entities": {}, "sentiment": 0.0, "uncertainty": 0.1}
         return Reply(content=json.dumps({**answer, "language": "en"}))
     if kind == "tools":
         return Reply(content=None if proposals else "", tool_calls=proposals or None)
-    facts = json.loads(user.split("Facts (JSON): ", 1)[1].split("\n\n", 1)[0])
+    prompt = next((_text(m) for m in body["messages"] if "Facts (JSON): " in _text(m)), user)
+    facts = json.loads(prompt.split("Facts (JSON): ", 1)[1].split("\n\n", 1)[0])
     return Reply(content=voice + facts["template_reply"])

@@ -36,6 +36,7 @@ def running_server(
     rate_limit: int = 100_000,
     demo: bool = True,
     workers: int = 1,
+    env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Start the server, wait until it is ready, yield its base URL, stop it."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -45,12 +46,13 @@ def running_server(
             if not (data_dir / name).exists():
                 (data_dir / name).symlink_to(shared / name, target_is_directory=True)
     port = free_port()
-    env = {
+    environment = {
         **os.environ,
         "SUPPORTGRAPH_DATA_DIR": str(data_dir),
         "SUPPORTGRAPH_API_KEYS": json.dumps(KEYS),
         "SUPPORTGRAPH_DEMO": "true" if demo else "false",
         "SUPPORTGRAPH_RATE_LIMIT_PER_MINUTE": str(rate_limit),
+        **(env or {}),
     }
     log = (data_dir / "server.log").open("w")
     proc = subprocess.Popen(
@@ -64,7 +66,7 @@ def running_server(
             "--workers",
             str(workers),
         ],
-        env=env,
+        env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
     )

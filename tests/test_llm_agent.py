@@ -4,6 +4,7 @@ of what the model proposes, PII that never reaches the model, and the start-up m
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from supportgraph.agent import SupportAgent
@@ -18,7 +20,7 @@ from supportgraph.config import Settings
 from supportgraph.llm.settings import LLMSettings
 from supportgraph.tools.sqlite_store import SqliteStore
 from tests.llm_fake import MODEL_VOICE, FakeLLM, Reply, request_kind, serve_fake, shop_model
-from tests.server_helpers import free_port
+from tests.server_helpers import CLIENT, auth, free_port, running_server
 
 EMAIL = "anna.schmidt@example.com"
 
@@ -198,3 +200,68 @@ def test_start_up_messages_are_readable(tmp_path: Path, data_dir: Path) -> None:
     )
     assert bad.returncode == 2 and "SUPPORTGRAPH_LLM__PRIMARY__TIMEOUT_S" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def sse_events(response: Any) -> list[tuple[str, dict[str, Any]]]:
+    events, event = [], None
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: ") and event:
+            events.append((event, json.loads(line[6:])))
+    return events
+
+
+def test_the_servers_sse_stream_carries_the_models_tokens(
+    fake: FakeLLM, tmp_path: Path, data_dir: Path
+) -> None:
+    llm_env = {
+        "SUPPORTGRAPH_LLM__PRIMARY__BASE_URL": fake.url,
+        "SUPPORTGRAPH_LLM__PRIMARY__MODEL": "shop-model",
+        "SUPPORTGRAPH_LLM__PRIMARY__API_KEY_ENV": "",
+    }
+    with (
+        running_server(tmp_path / "srv", shared=data_dir, env=llm_env) as url,
+        httpx.Client(base_url=url, timeout=30) as http,
+    ):
+        thread = http.post("/v1/threads", json={}, headers=auth(CLIENT)).json()["thread_id"]
+        with http.stream(
+            "POST",
+            f"/v1/threads/{thread}/messages",
+            json={"text": "Where is my order SG-10002?"},
+            headers={**auth(CLIENT), "Accept": "text/event-stream"},
+        ) as response:
+            events = sse_events(response)
+    names = [name for name, _ in events]
+    tokens = "".join(data["text"] for name, data in events if name == "token")
+    turn = events[-1][1]
+    assert names[-1] == "turn" and names.index("token") < names.index("turn")
+    assert turn["model"] == "primary" and tokens == turn["reply"]
+    assert turn["reply"].startswith(MODEL_VOICE)
+    assert any(r.get("stream") for r in fake.requests)  # phrasing was streamed
+
+
+async def test_a_local_server_without_json_schema_or_native_tools(
+    agent: SupportAgent, fake: FakeLLM
+) -> None:
+    """llama.cpp-like: json_schema and `tools` refused, calls written as JSON text."""
+    fake.refuse_json_schema = 400
+    fake.refuse_tools = True
+
+    def local(body: dict[str, Any]) -> Reply:
+        if request_kind(body) == "tools":
+            call = {"name": "get_order_details", "arguments": {"order_id": "SG-10004"}}
+            return Reply(content="```json\n" + json.dumps(call) + "\n```")
+        return shop_model(body)
+
+    fake.responder = local
+    first = await agent.send("l", "Hello, what are your shipping times?")
+    second = await agent.send("l", "And how long for Spain?")
+    assert first.model == second.model == "primary", (first, fake.response_formats())
+    assert [(c.name, c.result_summary) for c in first.tool_calls] == [
+        ("get_order_details", "refused by policy: identity_required")
+    ]
+    formats = fake.response_formats()
+    # Negotiated once, remembered: the second turn does not try json_schema again.
+    assert formats.count("json_schema") == 1
+    assert all(m.get("content") is not None for r in fake.requests for m in r["messages"])
