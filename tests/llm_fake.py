@@ -279,6 +279,8 @@ def shop_model(
         return Reply(content=json.dumps({**answer, "language": "en"}))
     if kind == "tools":
         return Reply(content=None if proposals else "", tool_calls=proposals or None)
-    prompt = next((_text(m) for m in body["messages"] if "Facts (JSON): " in _text(m)), user)
+    prompt = next((_text(m) for m in body["messages"] if "Facts (JSON): " in _text(m)), None)
+    if prompt is None:  # e.g. the start-up probe
+        return Reply(content="pong")
     facts = json.loads(prompt.split("Facts (JSON): ", 1)[1].split("\n\n", 1)[0])
     return Reply(content=voice + facts["template_reply"])
