@@ -232,6 +232,21 @@ def test_the_servers_sse_stream_carries_the_models_tokens(
             headers={**auth(CLIENT), "Accept": "text/event-stream"},
         ) as response:
             events = sse_events(response)
+        # The LangGraph API's messages-tuple mode carries the same tokens.
+        lg_thread = http.post("/threads", json={}, headers=auth(CLIENT)).json()["thread_id"]
+        with http.stream(
+            "POST",
+            f"/threads/{lg_thread}/runs/stream",
+            json={
+                "assistant_id": "supportgraph",
+                "input": {"text": "Where is my order SG-10002?"},
+                "stream_mode": ["messages-tuple"],
+            },
+            headers=auth(CLIENT),
+        ) as response:
+            lg_events = sse_events(response)
+    lg_tokens = "".join(data[0]["content"] for name, data in lg_events if name == "messages")
+    assert lg_tokens.startswith(MODEL_VOICE)
     names = [name for name, _ in events]
     tokens = "".join(data["text"] for name, data in events if name == "token")
     turn = events[-1][1]

@@ -2,8 +2,8 @@
 
 `get_client(url=..., api_key=...)` works against `supportgraph serve` for
 assistants.search/get, threads.create/get/get_state/get_history/update_state, runs.wait and
-runs.stream (stream modes values, updates; messages-tuple yields nothing offline because
-templates do not stream tokens), and resuming a handoff with `command={"resume": ...}`.
+runs.stream (stream modes values, updates, and messages-tuple: the reply's tokens in LLM
+mode; offline templates stream none), and resuming a handoff with `command={"resume": ...}`.
 Runs go through SupportAgent, so per-thread ordering, the transcript and the handoff queue
 behave exactly as on /v1. `multitask_strategy`: "enqueue" (default) waits for the thread,
 "reject" answers 409 while a run is in progress.
@@ -258,6 +258,9 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
                 await queue.put(("updates", {data["name"]: data["update"]}))
             elif event == "values" and "values" in modes:
                 await queue.put(("values", data))
+            elif event == "token" and "messages-tuple" in modes:
+                chunk = {"type": "AIMessageChunk", "content": data["text"], "id": f"run-{run_id}"}
+                await queue.put(("messages", [chunk, {"langgraph_node": "respond"}]))
 
         async def run() -> None:
             try:
