@@ -420,13 +420,7 @@ def replay_fork(
     except (ReplayError, InvalidMessage) as exc:
         fail(str(exc))
         return
-    out = {
-        "branch_id": result.branch_id,
-        "parent_thread": result.parent_thread,
-        "parent_checkpoint": result.parent_checkpoint,
-        "from_turn": result.from_turn,
-        "record": result.record.model_dump(),
-    }
+    out = result.to_dict()
     out = out if show_pii else redact(out)
     if as_json:
         typer.echo(json.dumps(out, indent=1, ensure_ascii=False, default=str))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
 from supportgraph.agent import SupportAgent
 from supportgraph.config import Settings
+from tests.llm_fake import FakeLLM, serve_fake
 
 _ids = itertools.count(1)
 
@@ -40,3 +41,17 @@ async def converse(agent: SupportAgent, thread_id: str, *messages: str):  # type
     for message in messages:
         records.append(await agent.send(thread_id, message))
     return records
+
+
+@pytest.fixture(scope="session")
+def fake_llm_server() -> Iterator[FakeLLM]:
+    """The scripted OpenAI-compatible server (tests/llm_fake.py), one for the session."""
+    with serve_fake() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(fake_llm_server: FakeLLM) -> FakeLLM:
+    """The fake model with no script, no recorded requests and default behaviours."""
+    fake_llm_server.reset()
+    return fake_llm_server

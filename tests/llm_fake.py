@@ -81,6 +81,10 @@ class FakeLLM:
         return [(r.get("response_format") or {}).get("type") for r in self.requests]
 
 
+async def no_sleep(_: float) -> None:
+    """Backoff without waiting, for tests of retries."""
+
+
 def _completion(reply: Reply, model: str) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.content}
     finish = "stop"

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -98,3 +99,15 @@ def running_server(
 
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def sse_events(response: Any) -> list[tuple[str, Any]]:
+    """(event, parsed data) pairs of a streamed text/event-stream response."""
+    events: list[tuple[str, Any]] = []
+    event = None
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: ") and event:
+            events.append((event, json.loads(line[6:])))
+    return events

@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +19,17 @@ from supportgraph.agent import SupportAgent
 from supportgraph.config import Settings
 from supportgraph.llm.settings import LLMSettings
 from supportgraph.tools.sqlite_store import SqliteStore
-from tests.llm_fake import MODEL_VOICE, FakeLLM, Reply, request_kind, serve_fake, shop_model
-from tests.server_helpers import CLIENT, auth, free_port, running_server
+from tests.llm_fake import MODEL_VOICE, FakeLLM, Reply, request_kind, shop_model
+from tests.server_helpers import CLIENT, auth, free_port, running_server, sse_events
 
 EMAIL = "anna.schmidt@example.com"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeLLM]:
-    with serve_fake() as fake:
-        yield fake
-
-
 @pytest.fixture
-def fake(server: FakeLLM) -> FakeLLM:
-    server.reset()
-    server.responder = shop_model
-    return server
+def fake(fake_llm_server: FakeLLM) -> FakeLLM:
+    fake_llm_server.reset()
+    fake_llm_server.responder = shop_model  # whole conversations, not one scripted call
+    return fake_llm_server
 
 
 def layer(url: str, **extra: Any) -> dict[str, Any]:
@@ -200,16 +194,6 @@ def test_start_up_messages_are_readable(tmp_path: Path, data_dir: Path) -> None:
     )
     assert bad.returncode == 2 and "SUPPORTGRAPH_LLM__PRIMARY__TIMEOUT_S" in bad.stderr
     assert "Traceback" not in bad.stderr
-
-
-def sse_events(response: Any) -> list[tuple[str, dict[str, Any]]]:
-    events, event = [], None
-    for line in response.iter_lines():
-        if line.startswith("event: "):
-            event = line[7:]
-        elif line.startswith("data: ") and event:
-            events.append((event, json.loads(line[6:])))
-    return events
 
 
 def test_the_servers_sse_stream_carries_the_models_tokens(

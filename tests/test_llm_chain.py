@@ -3,10 +3,8 @@ circuit breaker's transitions seen from the requests the fake received."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from langchain_core.messages import HumanMessage
 
 from supportgraph.llm.client import ModelClient
@@ -14,7 +12,7 @@ from supportgraph.llm.failures import ModelAnswer
 from supportgraph.llm.service import LLMService
 from supportgraph.llm.settings import LLMSettings
 from supportgraph.templates import Templates
-from tests.llm_fake import FakeLLM, Reply, serve_fake
+from tests.llm_fake import FakeLLM, Reply, no_sleep
 
 TEMPLATES = Templates.load(
     Path(__file__).resolve().parents[1] / "supportgraph/brands/demo/templates"
@@ -28,22 +26,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeLLM]:
-    with serve_fake() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server: FakeLLM) -> FakeLLM:
-    server.reset()
-    return server
-
-
-async def no_sleep(_: float) -> None:
-    pass
 
 
 def service(fake: FakeLLM, clock: Clock | None = None, backup: bool = True) -> LLMService:

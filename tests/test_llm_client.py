@@ -4,7 +4,6 @@ timeouts, streaming, token counts, and never a null content."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -14,7 +13,7 @@ from supportgraph.llm.client import ModelClient
 from supportgraph.llm.failures import ModelFailure
 from supportgraph.llm.negotiation import MethodMemory
 from supportgraph.llm.settings import ModelSettings
-from tests.llm_fake import FakeLLM, Reply, serve_fake
+from tests.llm_fake import FakeLLM, Reply, no_sleep
 
 
 class Answer(BaseModel):
@@ -24,22 +23,6 @@ class Answer(BaseModel):
 
 ANSWER = json.dumps({"intent": "order_tracking", "count": 2})
 ASK = [HumanMessage("Where is my order?")]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeLLM]:
-    with serve_fake() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server: FakeLLM) -> FakeLLM:
-    server.reset()
-    return server
-
-
-async def no_sleep(_: float) -> None:
-    pass
 
 
 def client(fake: FakeLLM, memory: MethodMemory | None = None, **overrides: object) -> ModelClient:

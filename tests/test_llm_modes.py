@@ -7,10 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from supportgraph.llm.phrasing import Facts
@@ -21,7 +19,7 @@ from supportgraph.nlu.intents import IntentGuess
 from supportgraph.tools.lc_tools import build_tools
 from supportgraph.tools.policy import check_call
 from supportgraph.tools.schema import Order
-from tests.llm_fake import FakeLLM, Reply, serve_fake
+from tests.llm_fake import FakeLLM, Reply, no_sleep
 
 EMAIL = "anna.schmidt@example.com"
 PHONE = "+49 30 1234 5678"
@@ -29,22 +27,6 @@ CARD = "4111 1111 1111 1111"
 SECRETS = (EMAIL, PHONE, CARD, "Hauptstraße 5")
 # Tools are only bound and validated here, never run: no store behind them.
 TOOLS = build_tools(None, time.time)  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeLLM]:
-    with serve_fake() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server: FakeLLM) -> FakeLLM:
-    server.reset()
-    return server
-
-
-async def no_sleep(_: float) -> None:
-    pass
 
 
 def service(fake: FakeLLM, **options: Any) -> LLMService:

@@ -27,6 +27,15 @@ class Fork:
     from_turn: int
     record: TurnRecord  # the reply to the new message
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "branch_id": self.branch_id,
+            "parent_thread": self.parent_thread,
+            "parent_checkpoint": self.parent_checkpoint,
+            "from_turn": self.from_turn,
+            "record": self.record.model_dump(),
+        }
+
 
 async def copy_checkpoint(saver: Any, source: str, checkpoint_id: str, target: str) -> None:
     """Put the exact checkpoint (with its pending writes, e.g. a waiting handoff) into

@@ -290,13 +290,7 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
             raise HTTPException(404 if "not found" in str(exc) else 422, str(exc)) from exc
         except InvalidMessage as exc:
             raise HTTPException(422, str(exc)) from exc
-        out = {
-            "branch_id": result.branch_id,
-            "parent_thread": result.parent_thread,
-            "parent_checkpoint": result.parent_checkpoint,
-            "from_turn": result.from_turn,
-            "record": result.record.model_dump(),
-        }
+        out = result.to_dict()
         return out if show_pii else redact(out)
 
     @app.post("/v1/threads/{thread_id}/rerun", tags=["replay"])
