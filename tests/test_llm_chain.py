@@ -32,7 +32,7 @@ def service(fake: FakeLLM, clock: Clock | None = None, backup: bool = True) -> L
     layer = {
         "base_url": fake.url,
         "api_key_env": None,
-        "timeout_s": 0.3,
+        "timeout_s": 2.0,  # generous: CI runs these beside browsers and servers
         "max_retries": 0,
         "breaker_failures": 2,
         "breaker_cooldown_s": 60,
@@ -79,7 +79,7 @@ async def test_backup_answers_when_primary_fails(fake: FakeLLM) -> None:
 
 
 async def test_offline_answers_when_both_models_fail(fake: FakeLLM) -> None:
-    fake.script(Reply(status=503), Reply(content="slow", delay_s=2.0))
+    fake.script(Reply(status=503), Reply(content="slow", delay_s=6.0))
     outcome = await service(fake).chain.run(complete, offline, trouble)
     assert (outcome.value, outcome.model) == ("offline reply", "offline")
     assert outcome.fallback == "primary: server_error; backup: timeout"

@@ -30,7 +30,7 @@ def client(fake: FakeLLM, memory: MethodMemory | None = None, **overrides: objec
         "base_url": fake.url,
         "model": "fake-model",
         "api_key_env": None,
-        "timeout_s": 0.3,
+        "timeout_s": 2.0,  # generous: CI runs these beside browsers and servers
         "max_retries": 1,
         "backoff_s": 0.01,
     }

@@ -34,7 +34,7 @@ def service(fake: FakeLLM, **options: Any) -> LLMService:
         "base_url": fake.url,
         "model": "m",
         "api_key_env": None,
-        "timeout_s": 0.5,
+        "timeout_s": 2.0,  # generous: CI runs these beside browsers and servers
         "max_retries": 0,
     }
     return LLMService(LLMSettings.model_validate({"primary": layer, **options}), sleep=no_sleep)
