@@ -49,6 +49,7 @@ PER_TURN = {
     "author",
     "llm_usage",
 }
+PLAIN_THREADS_KEPT = 10_000
 CLIP = 160  # characters of a text kept in a step (the transcript has the full texts)
 
 
@@ -114,6 +115,8 @@ class SupportAgent:
         self.locks = locks or ThreadLocks()
         # Forked threads run against their own sandbox store: Deps per branch, kept open.
         self._branch_deps: dict[str, Deps] = {}
+        # Threads known not to be forks (one lookup per thread, not per turn); bounded so a
+        # long-running server does not keep every thread id it ever saw.
         self._plain_threads: set[str] = set()
 
     @classmethod
@@ -143,12 +146,12 @@ class SupportAgent:
             try:
                 yield agent
             finally:
-                await agent.close_branches()
+                agent.close_branches()
         finally:
             await conn.close()
             store.close()
 
-    async def close_branches(self) -> None:
+    def close_branches(self) -> None:
         for deps in self._branch_deps.values():
             close = getattr(deps.store, "close", None)
             if close is not None:
@@ -165,6 +168,8 @@ class SupportAgent:
             return deps
         branch = await self.transcript.branch(thread_id)
         if branch is None:
+            if len(self._plain_threads) >= PLAIN_THREADS_KEPT:
+                self._plain_threads.clear()
             self._plain_threads.add(thread_id)
             return self.deps
         offset = float(branch["clock_offset"])

@@ -111,3 +111,14 @@ def sse_events(response: Any) -> list[tuple[str, Any]]:
         elif line.startswith("data: ") and event:
             events.append((event, json.loads(line[6:])))
     return events
+
+
+def stream_message(http: httpx.Client, thread: str, text: str, key: str) -> list[tuple[str, Any]]:
+    """Send a customer message asking for SSE; the events it streamed."""
+    with http.stream(
+        "POST",
+        f"/v1/threads/{thread}/messages",
+        json={"text": text},
+        headers={**auth(key), "Accept": "text/event-stream"},
+    ) as response:
+        return sse_events(response)

@@ -20,7 +20,14 @@ from supportgraph.config import Settings
 from supportgraph.llm.settings import LLMSettings
 from supportgraph.tools.sqlite_store import SqliteStore
 from tests.llm_fake import MODEL_VOICE, FakeLLM, Reply, request_kind, shop_model
-from tests.server_helpers import CLIENT, auth, free_port, running_server, sse_events
+from tests.server_helpers import (
+    CLIENT,
+    auth,
+    free_port,
+    running_server,
+    sse_events,
+    stream_message,
+)
 
 EMAIL = "anna.schmidt@example.com"
 
@@ -209,13 +216,7 @@ def test_the_servers_sse_stream_carries_the_models_tokens(
         httpx.Client(base_url=url, timeout=30) as http,
     ):
         thread = http.post("/v1/threads", json={}, headers=auth(CLIENT)).json()["thread_id"]
-        with http.stream(
-            "POST",
-            f"/v1/threads/{thread}/messages",
-            json={"text": "Where is my order SG-10002?"},
-            headers={**auth(CLIENT), "Accept": "text/event-stream"},
-        ) as response:
-            events = sse_events(response)
+        events = stream_message(http, thread, "Where is my order SG-10002?", CLIENT)
         # The LangGraph API's messages-tuple mode carries the same tokens.
         lg_thread = http.post("/threads", json={}, headers=auth(CLIENT)).json()["thread_id"]
         with http.stream(

@@ -127,8 +127,9 @@ def compare(recorded: dict[str, Any], rerun: dict[str, Any]) -> dict[str, dict[s
     return fields
 
 
-async def _replay_record(sandbox: SupportAgent, thread: str, record: TurnRecord) -> TurnRecord:
-    kind = kind_of(record)
+async def _replay_record(
+    sandbox: SupportAgent, thread: str, record: TurnRecord, kind: str
+) -> TurnRecord:
     if kind == "agent_reply":
         return await sandbox.agent_reply(thread, record.reply)
     if kind == "release":
@@ -155,17 +156,18 @@ async def rerun_history(
         for index, record in enumerate(history.records):
             clock = history.clocks[index]
             sandbox.deps.clock = lambda clock=clock: clock
+            kind = kind_of(record)
             rerun: TurnRecord | None
             try:
-                rerun = await _replay_record(sandbox, thread, record)
+                rerun = await _replay_record(sandbox, thread, record, kind)
             except NoPendingHandoff:
                 rerun = None  # the rerun never handed off: there is no human to reply
             report.turns.append(
                 TurnDivergence(
                     index + 1,
                     record.turn,
-                    kind_of(record),
-                    record.reply if kind_of(record) == "agent_reply" else record.customer_text,
+                    kind,
+                    record.reply if kind == "agent_reply" else record.customer_text,
                     compare(behaviour(record), behaviour(rerun, thread, history.thread_id)),
                 )
             )
