@@ -421,6 +421,26 @@ class SupportAgent:
             raise TypeError(f"{type(store).__name__} has no customer export/erase support")
         return store
 
+    async def thread_exists(self, thread_id: str) -> bool:
+        """A thread with any trace: owner record, transcript or checkpoint (CLI threads have
+        no owner record)."""
+        if await self.transcript.thread_meta(thread_id) is not None:
+            return True
+        if await self.transcript.last_turn(thread_id) > 0:
+            return True
+        return await self.graph.checkpointer.aget_tuple(self._config(thread_id)) is not None
+
+    def node_names(self) -> set[str]:
+        return {name for name in self.graph.nodes if not name.startswith("__")}
+
+    async def update_state(
+        self, thread_id: str, values: dict[str, Any], as_node: str | None = None
+    ) -> Any:
+        """Write state fields as if `as_node` had run (LangGraph's update_state), in turn order
+        with the thread's messages. The caller decides which fields may be written."""
+        async with self._lock(thread_id):
+            return await self.graph.aupdate_state(self._config(thread_id), values, as_node=as_node)
+
     async def state(self, thread_id: str) -> dict[str, Any]:
         snapshot = await self.graph.aget_state(self._config(thread_id))
         return dict(snapshot.values)

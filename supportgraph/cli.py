@@ -224,10 +224,12 @@ def serve(
 
     settings = settings_for(data_dir)
     keys = KeyRing.from_settings(settings.api_keys, settings.demo)
-    if keys.demo:
+    if keys.demo and not settings.api_keys:
+        # Only keys generated for this run are printed: configured keys never reach a log.
         typer.secho("demo mode: API keys for this run:", fg=typer.colors.YELLOW)
         for key, scope in keys.keys.items():
             typer.echo(f"  {scope:6} {key}")
+    if keys.demo:
         typer.echo(f"chat page: http://{host}:{port}/   agent console: http://{host}:{port}/agent")
     # Workers are separate processes: they receive the same keys and data dir via the environment.
     os.environ["SUPPORTGRAPH_API_KEYS"] = json.dumps(keys.keys)

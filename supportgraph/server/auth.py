@@ -1,7 +1,12 @@
-"""API keys with scopes: client (own threads), agent (handoff queue), admin (everything)."""
+"""API keys with scopes: client (own threads), agent (handoff queue), admin (everything).
+
+A key is never stored, logged or returned: callers are known by a key id, a hash of the
+whole key (a prefix would let two keys that share it read each other's threads).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -10,10 +15,22 @@ from fastapi import HTTPException, Request
 
 SCOPES = ("client", "agent", "admin")
 
+# State fields each scope may write through LangGraph's update_state. An agent may steer the
+# conversation (language, tone, handoff status) but never identity or policy fields: setting
+# customer_id would skip identity verification, pending_action would skip the customer's yes.
+AGENT_WRITABLE_STATE = frozenset(
+    {"escalation_status", "persona", "reply_language", "conversation_language"}
+)
+
+
+def key_id(key: str) -> str:
+    """A stable, non-secret name for a key: the first 64 bits of its SHA-256."""
+    return "key-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class Caller:
-    key_id: str  # a short, non-secret name for the key (logs, thread ownership)
+    key_id: str  # a hash of the whole key (logs, thread ownership); never key material
     scope: str
 
     def may(self, *scopes: str) -> bool:
@@ -47,7 +64,7 @@ class KeyRing:
         scope = self.keys.get(key)
         if scope is None:
             raise HTTPException(401, "missing or unknown API key (Authorization: Bearer <key>)")
-        return Caller(key_id=key[:12], scope=scope)
+        return Caller(key_id=key_id(key), scope=scope)
 
 
 @dataclass

@@ -22,7 +22,10 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from supportgraph.agent import InvalidMessage, NoPendingHandoff, SupportAgent
-from supportgraph.server.auth import Caller
+from supportgraph.server.auth import AGENT_WRITABLE_STATE, Caller
+from supportgraph.state import ConversationState
+
+STATE_FIELDS = frozenset(ConversationState.__annotations__)
 
 ASSISTANT_ID = "supportgraph"
 CREATED = "2026-11-23T00:00:00+00:00"
@@ -130,15 +133,24 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
     @app.post("/threads", tags=["langgraph-api"])
     async def threads_create(request: Request, who: Caller = needs("client")) -> Any:
         body = await _json(request)
-        thread_id = str(body.get("thread_id") or uuid.uuid4())
         agent = agent_of(request)
-        existing = await agent.transcript.thread_meta(thread_id)
-        if existing is not None:
-            if body.get("if_exists") == "do_nothing" and (
-                who.scope != "client" or existing["owner"] == who.key_id
-            ):
-                return await thread_object(request, thread_id, existing)
-            raise HTTPException(409, f"Thread {thread_id} already exists")
+        wanted = body.get("thread_id")
+        if wanted is None:
+            thread_id = str(uuid.uuid4())
+        else:
+            thread_id = str(wanted)
+            existing = await agent.transcript.thread_meta(thread_id)
+            if who.scope == "client" and (existing is None or existing["owner"] != who.key_id):
+                # A client names only threads it already owns. Any other id gets the same
+                # answer whether or not it exists: existence is not revealed, and a thread
+                # made by the CLI or an admin fork (no owner) cannot be claimed.
+                raise HTTPException(
+                    422, "a client key cannot choose a thread_id: omit it to get a new thread"
+                )
+            if existing is not None or await agent.thread_exists(thread_id):
+                if body.get("if_exists") == "do_nothing" and existing is not None:
+                    return await thread_object(request, thread_id, existing)
+                raise HTTPException(409, f"Thread {thread_id} already exists")
         await agent.transcript.create_thread(
             thread_id, who.key_id, dict(body.get("metadata") or {})
         )
@@ -183,11 +195,26 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
         await thread_for(request, thread_id, who)
         body = await _json(request)
         agent = agent_of(request)
-        config = {"configurable": {"thread_id": thread_id}}
-        async with agent._lock(thread_id):
-            new = await agent.graph.aupdate_state(
-                config, body.get("values") or {}, as_node=body.get("as_node")
+        values = body.get("values") or {}
+        as_node = body.get("as_node")
+        if not isinstance(values, dict):
+            raise HTTPException(422, "values must be an object of state fields")
+        unknown = sorted(set(values) - STATE_FIELDS)
+        if unknown:
+            raise HTTPException(422, f"unknown state fields: {', '.join(unknown)}")
+        if who.scope != "admin":
+            refused = sorted(set(values) - AGENT_WRITABLE_STATE)
+            if refused:
+                raise HTTPException(
+                    403,
+                    f"an {who.scope} key may not write {', '.join(refused)}; "
+                    f"writable: {', '.join(sorted(AGENT_WRITABLE_STATE))}",
+                )
+        if as_node is not None and as_node not in agent.node_names():
+            raise HTTPException(
+                422, f"as_node must be one of {', '.join(sorted(agent.node_names()))}"
             )
+        new = await agent.update_state(thread_id, values, as_node)
         return {"checkpoint": _checkpoint(new, thread_id)}
 
     async def start_run(request: Request, thread_id: str, who: Caller, on_event: Any = None) -> Any:
