@@ -136,18 +136,19 @@ class SupportAgent:
             currency=store.currency(),
         )
         saver, conn = await open_sqlite(settings.checkpoint_path())
+        transcript = await Transcript.open(settings.checkpoint_path())
         try:
-            transcript = Transcript(conn)
-            await transcript.setup()
             # Several server workers share the database: lock threads across processes too.
-            locks = ThreadLocks(conn if settings.process_locks else None)
+            locks = ThreadLocks(transcript if settings.process_locks else None)
             await locks.setup()
             agent = cls(deps, compile_graph(saver), transcript, locks)
             try:
+                await agent.recover_all()
                 yield agent
             finally:
                 agent.close_branches()
         finally:
+            await transcript.close()
             await conn.close()
             store.close()
 
@@ -205,48 +206,151 @@ class SupportAgent:
         return cleaned[: self.settings.max_message_chars]
 
     async def send(
-        self, thread_id: str, text: str, on_event: EventSink | None = None
+        self,
+        thread_id: str,
+        text: str,
+        on_event: EventSink | None = None,
+        client_message_id: str | None = None,
     ) -> TurnRecord:
         """One customer message -> the bot's TurnRecord. `on_event("node", {...})` is awaited
-        as each node finishes (the server streams these as SSE)."""
+        as each node finishes (the server streams these as SSE). A `client_message_id` makes
+        the message idempotent: sent again, it returns the first TurnRecord, runs nothing."""
         if not thread_id or len(thread_id) > 200:
             raise InvalidMessage("thread_id must be 1-200 characters")
         message = self.validate(text)
+        if client_message_id is not None and not 0 < len(client_message_id) <= 200:
+            raise InvalidMessage("client_message_id must be 1-200 characters")
         received = time.time()
         async with self._lock(thread_id):
+            if client_message_id:
+                earlier = await self.transcript.record_for_message(thread_id, client_message_id)
+                if earlier is not None:
+                    return self._same_message(earlier, message)
+            recovered = await self._recover(thread_id)
+            if recovered is not None and recovered.customer_text == message:
+                if client_message_id in (None, recovered.client_message_id):
+                    # The message whose turn a crash interrupted, sent again: its outcome.
+                    return recovered
             started = time.perf_counter()
             config = self._config(thread_id)
             snapshot = await self.graph.aget_state(config)
             # The transcript counts customer messages, including those queued for a human.
             turn = await self.transcript.last_turn(thread_id) + 1
-            if snapshot.interrupts:
+            now = (await self.deps_for(thread_id)).clock()
+            queued = bool(snapshot.interrupts)
+            payload = {"text": message, "now": now, "queued": queued}
+            await self.transcript.begin_turn(
+                thread_id, turn, "customer", payload, client_message_id, received
+            )
+            if queued:
                 record = self._queued_for_human(thread_id, turn, message, snapshot.values)
                 record.checkpoint_id = _checkpoint_id(snapshot)
             else:
-                now = (await self.deps_for(thread_id)).clock()
                 record = await self._run(
-                    thread_id,
-                    turn,
-                    message,
-                    {"text": message, "now": now, "turn": turn, "thread_id": thread_id},
-                    on_event,
+                    thread_id, turn, message, self._turn_input(thread_id, turn, payload), on_event
                 )
             record.latency_ms = round((time.perf_counter() - started) * 1000, 2)
             record.received_at = received
+            record.client_message_id = client_message_id
             await self._remember(record)
             return record
 
+    @staticmethod
+    def _same_message(earlier: TurnRecord, message: str) -> TurnRecord:
+        if earlier.customer_text != message:
+            raise InvalidMessage(
+                "this client_message_id (Idempotency-Key) was already used for another message"
+            )
+        return earlier
+
+    @staticmethod
+    def _turn_input(thread_id: str, turn: int, payload: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "text": payload["text"],
+            "now": payload["now"],
+            "turn": turn,
+            "thread_id": thread_id,
+        }
+
     async def _remember(self, record: TurnRecord) -> None:
-        """Write the record to the transcript and keep the handoff queue in step with it."""
-        await self.transcript.append(record, record._customer_id, record._steps)
+        """Commit the record with the handoff queue change it implies, and end the message's
+        in-flight row, in one transaction."""
+        handoff: tuple[str, Any] | None = None
         if record.awaiting == "human_agent" and record.path:
             pending = await self.pending_handoff(record.thread_id)
             if pending is not None:
-                await self.transcript.open_handoff(record.thread_id, pending["summary"])
+                handoff = ("open", pending["summary"])
         elif record.author == "human_agent":
-            await self.transcript.mark_handoff(record.thread_id, "active")
+            handoff = ("active", None)
         elif record.author == "system" and record.reply and record.error is None:
-            await self.transcript.close_handoff(record.thread_id)
+            handoff = ("close", None)
+        await self.transcript.commit_turn(
+            record, record._customer_id, record._steps, handoff, record.client_message_id
+        )
+
+    # -- crash recovery -------------------------------------------------------------------
+
+    async def recover_all(self) -> list[TurnRecord]:
+        """Finish every message whose turn a crash interrupted (run at open)."""
+        done = []
+        for item in await self.transcript.inflight():
+            async with self._lock(item["thread_id"]):
+                record = await self._recover(item["thread_id"])
+            if record is not None:
+                done.append(record)
+        return done
+
+    async def _recover(self, thread_id: str) -> TurnRecord | None:
+        """Called with the thread's lock held. A message whose turn never committed is
+        finished: from its checkpoint when the graph got that far (so a confirmed write is
+        reported, not asked for again), else by running the turn again with the same input
+        and clock (store writes carry idempotency keys: a write already made is returned,
+        not repeated)."""
+        rows = await self.transcript.inflight(thread_id)
+        if not rows:
+            return None
+        item = rows[0]
+        turn, payload, kind = int(item["turn"]), item["payload"], item["kind"]
+        log.warning("recovering turn %s of thread %s (%s)", turn, thread_id, kind)
+        snapshot = await self.graph.aget_state(self._config(thread_id))
+        record: TurnRecord
+        if kind == "customer":
+            message = payload["text"]
+            if payload.get("queued"):
+                record = self._queued_for_human(thread_id, turn, message, snapshot.values)
+            elif snapshot.values.get("turn") == turn:
+                record = self._from_checkpoint(thread_id, turn, message, snapshot)
+            else:
+                record = await self._run(
+                    thread_id, turn, message, self._turn_input(thread_id, turn, payload)
+                )
+        elif kind == "resume":
+            if snapshot.interrupts:
+                record = await self._run(thread_id, turn, "", Command(resume=payload))
+                record.tool_calls, record.retrieved = [], []
+            else:
+                record = self._from_checkpoint(thread_id, turn, "", snapshot)
+        else:  # "release" of a thread whose human had already answered
+            if snapshot.values.get("escalation_status") == "human_active":
+                await self._release_active(thread_id)
+                snapshot = await self.graph.aget_state(self._config(thread_id))
+            record = self._from_checkpoint(thread_id, turn, "", snapshot)
+        record.recovered = True
+        record.received_at = float(item["received_at"])
+        record.client_message_id = item["client_message_id"]
+        await self._remember(record)
+        return record
+
+    def _from_checkpoint(
+        self, thread_id: str, turn: int, message: str, snapshot: Any
+    ) -> TurnRecord:
+        """The record of a turn whose checkpoint was written before the process died."""
+        record = self._record(thread_id, turn, message, dict(snapshot.values), [])
+        record.checkpoint_id = _checkpoint_id(snapshot)
+        if snapshot.interrupts:
+            record.reply = str(snapshot.interrupts[0].value.get("holding_reply", ""))
+            record.awaiting = "human_agent"
+        return record
 
     async def _run(
         self,
@@ -337,40 +441,46 @@ class SupportAgent:
     async def release(self, thread_id: str) -> TurnRecord:
         """Hand the conversation back to the bot (waiting for the human or already with them)."""
         config = self._config(thread_id)
+        received = time.time()
         async with self._lock(thread_id):
+            await self._recover(thread_id)
             snapshot = await self.graph.aget_state(config)
             active = snapshot.values.get("escalation_status") == "human_active"
             if not snapshot.interrupts and active:
                 # The human answered and the graph ended: no interrupt to resume, so the
                 # status is changed as if respond had run, and the bot takes the next message.
-                lang = snapshot.values.get("reply_language") or self.settings.default_language
-                text = self.deps.templates.render("handoff_released", lang)
-                await self.graph.aupdate_state(
-                    config,
-                    {
-                        "escalation_status": "none",
-                        "awaiting": None,
-                        "reply": text,
-                        "author": "system",
-                    },
-                    as_node="respond",
-                )
-                after = await self.graph.aget_state(config)
                 turn = await self.transcript.last_turn(thread_id)
+                await self.transcript.begin_turn(thread_id, turn, "release", {}, None, received)
+                after = await self._release_active(thread_id)
                 record = self._record(thread_id, turn, "", after.values, [])
                 record.checkpoint_id = _checkpoint_id(after)
+                record.received_at = received
                 await self._remember(record)
                 return record
         return await self._resume(thread_id, {"action": "release"})
 
+    async def _release_active(self, thread_id: str) -> Any:
+        config = self._config(thread_id)
+        snapshot = await self.graph.aget_state(config)
+        lang = snapshot.values.get("reply_language") or self.settings.default_language
+        text = self.deps.templates.render("handoff_released", lang)
+        await self.graph.aupdate_state(
+            config,
+            {"escalation_status": "none", "awaiting": None, "reply": text, "author": "system"},
+            as_node="respond",
+        )
+        return await self.graph.aget_state(config)
+
     async def _resume(self, thread_id: str, decision: dict[str, Any]) -> TurnRecord:
         received = time.time()
         async with self._lock(thread_id):
+            await self._recover(thread_id)
             started = time.perf_counter()
             snapshot = await self.graph.aget_state(self._config(thread_id))
             if not snapshot.interrupts:
                 raise NoPendingHandoff(f"thread {thread_id} is not waiting for a human agent")
             turn = await self.transcript.last_turn(thread_id)
+            await self.transcript.begin_turn(thread_id, turn, "resume", decision, None, received)
             record = await self._run(thread_id, turn, "", Command(resume=decision))
             # A resumed run calls no tools: what the state holds is the handoff turn's.
             record.tool_calls, record.retrieved = [], []

@@ -14,8 +14,10 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-import aiosqlite
+if TYPE_CHECKING:
+    from supportgraph.transcript import Transcript
 
 LEASE_SECONDS = 60.0
 SCHEMA = """CREATE TABLE IF NOT EXISTS sg_locks (
@@ -23,15 +25,14 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS sg_locks (
 
 
 class ThreadLocks:
-    def __init__(self, conn: aiosqlite.Connection | None = None) -> None:
-        self.conn = conn  # None: this process is the only one serving these threads
+    def __init__(self, db: Transcript | None = None) -> None:
+        self.db = db  # None: this process is the only one serving these threads
         self.holder = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._local: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def setup(self) -> None:
-        if self.conn is not None:
-            await self.conn.execute(SCHEMA)
-            await self.conn.commit()
+        if self.db is not None:
+            await self.db.run(SCHEMA)
 
     def local(self, thread_id: str) -> asyncio.Lock:
         lock = self._local.get(thread_id)
@@ -47,31 +48,29 @@ class ThreadLocks:
     @asynccontextmanager
     async def hold(self, thread_id: str) -> AsyncIterator[None]:
         async with self.local(thread_id):
-            if self.conn is None:
+            if self.db is None:
                 yield
                 return
             await self._acquire(thread_id)
             try:
                 yield
             finally:
-                await self.conn.execute(
+                await self.db.run(
                     "DELETE FROM sg_locks WHERE thread_id = ? AND holder = ?",
                     (thread_id, self.holder),
                 )
-                await self.conn.commit()
 
     async def _acquire(self, thread_id: str) -> None:
-        assert self.conn is not None
+        assert self.db is not None
         delay = 0.002
         while True:
             now = time.time()
-            cursor = await self.conn.execute(
+            taken = await self.db.run(
                 "INSERT INTO sg_locks VALUES (?, ?, ?) ON CONFLICT(thread_id) DO UPDATE SET "
                 "holder = excluded.holder, expires = excluded.expires WHERE sg_locks.expires < ?",
                 (thread_id, self.holder, now + LEASE_SECONDS, now),
             )
-            await self.conn.commit()
-            if cursor.rowcount == 1:
+            if taken == 1:
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)

@@ -58,6 +58,10 @@ class TurnRecord(BaseModel):
     fallback: str | None = None
     tokens_in: int = 0
     tokens_out: int = 0
+    # The client's id for the message (Idempotency-Key): a retry returns this same record.
+    client_message_id: str | None = None
+    # The turn was finished after a crash, from its checkpoint or by running it again.
+    recovered: bool = False
     # The verified customer's store id: kept for export/erase, never serialized to clients.
     _customer_id: str | None = PrivateAttr(default=None)
     # Per-node changes of this turn: stored for the replay timeline, not sent to clients.

@@ -1,14 +1,27 @@
 """The full transcript: every TurnRecord of every thread, written once per turn.
 
 Checkpointed state keeps only a bounded window, so history, replay and exports read
-from here. It shares the checkpoint database (one connection per process).
+from here. It lives in the checkpoint database file but has its own connection: the
+checkpointer commits on its own schedule, and a commit from another coroutine landing
+inside one of our transactions (or while an `INSERT ... RETURNING` cursor is open) failed
+with "cannot commit transaction - SQL statements in progress" under concurrent load.
+Every use of the connection holds `self.lock`, so each statement sequence runs alone.
+
+A turn is written atomically: the customer's message is first kept in `sg_inflight`
+(committed before the graph runs); the record, its node steps, the thread summary, the
+handoff queue and the removal of the in-flight row then commit in one transaction. A
+message whose in-flight row survives a crash is recovered by the agent on restart.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import zlib
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -32,6 +45,12 @@ CREATE TABLE IF NOT EXISTS sg_steps (
     PRIMARY KEY (thread_id, seq));
 CREATE TABLE IF NOT EXISTS sg_thread_meta (
     thread_id TEXT PRIMARY KEY, owner TEXT, metadata TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sg_inflight (
+    thread_id TEXT PRIMARY KEY, turn INTEGER NOT NULL, kind TEXT NOT NULL,
+    payload TEXT NOT NULL, client_message_id TEXT, received_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sg_message_ids (
+    thread_id TEXT NOT NULL, client_message_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (thread_id, client_message_id));
 CREATE TABLE IF NOT EXISTS sg_branches (
     thread_id TEXT PRIMARY KEY, parent_thread TEXT NOT NULL, parent_checkpoint TEXT,
     from_turn INTEGER NOT NULL, store_path TEXT NOT NULL, origin_started_at REAL NOT NULL,
@@ -52,20 +71,180 @@ PRIORITY_RANK = (
 )
 
 
+BUSY_TIMEOUT_MS = 10_000
+
+
 class Transcript:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
+        self.lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Transcript:
+        """Its own connection to the database file, in autocommit mode: transactions are
+        explicit (`transaction()`), so nothing commits half of one."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA secure_delete=ON")
+        transcript = cls(conn)
+        await transcript.setup()
+        return transcript
+
+    async def close(self) -> None:
+        await self.conn.close()
 
     async def setup(self) -> None:
-        await self.conn.executescript(SCHEMA)
-        await self.conn.commit()
+        async with self.lock:
+            await self.conn.executescript(SCHEMA)
+            await self.conn.commit()
+
+    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        async with self.lock, self.conn.execute(sql, tuple(params)) as cur:
+            return list(await cur.fetchall())
+
+    async def _one(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        async with self.lock, self.conn.execute(sql, tuple(params)) as cur:
+            return await cur.fetchone()
+
+    async def run(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One statement in its own transaction; the number of rows it changed."""
+        async with self.lock:
+            cursor = await self.conn.execute(sql, tuple(params))
+            changed = cursor.rowcount
+            await cursor.close()
+            await self.conn.commit()
+            return changed
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """All statements inside commit together or not at all."""
+        async with self.lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
 
     async def last_turn(self, thread_id: str) -> int:
-        async with self.conn.execute(
-            "SELECT turns FROM sg_threads WHERE thread_id = ?", (thread_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self._one("SELECT turns FROM sg_threads WHERE thread_id = ?", (thread_id,))
         return int(row[0]) if row else 0
+
+    # -- messages in flight and idempotent messages ----------------------------------------
+
+    async def begin_turn(
+        self,
+        thread_id: str,
+        turn: int,
+        kind: str,
+        payload: dict[str, Any],
+        client_message_id: str | None,
+        received_at: float,
+    ) -> None:
+        """Keep the message before the graph runs: if the process dies mid-turn, the row
+        says which message to recover (`inflight`)."""
+        await self.run(
+            "INSERT OR REPLACE INTO sg_inflight VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                thread_id,
+                turn,
+                kind,
+                json.dumps(payload, ensure_ascii=False),
+                client_message_id,
+                received_at,
+            ),
+        )
+
+    async def inflight(self, thread_id: str | None = None) -> list[dict[str, Any]]:
+        """Messages whose turn started and never committed (all threads, or one)."""
+        rows = await self._all(
+            "SELECT thread_id, turn, kind, payload, client_message_id, received_at "
+            "FROM sg_inflight" + (" WHERE thread_id = ?" if thread_id else ""),
+            (thread_id,) if thread_id else (),
+        )
+        keys = ("thread_id", "turn", "kind", "payload", "client_message_id", "received_at")
+        out = [dict(zip(keys, r, strict=True)) for r in rows]
+        for item in out:
+            item["payload"] = json.loads(item["payload"])
+        return out
+
+    async def record_for_message(self, thread_id: str, client_message_id: str) -> TurnRecord | None:
+        """The TurnRecord a client message id already produced (a retried message)."""
+        row = await self._one(
+            "SELECT t.record FROM sg_message_ids m JOIN sg_turns t "
+            "ON t.thread_id = m.thread_id AND t.seq = m.seq "
+            "WHERE m.thread_id = ? AND m.client_message_id = ?",
+            (thread_id, client_message_id),
+        )
+        return TurnRecord.model_validate_json(row[0]) if row else None
+
+    async def commit_turn(
+        self,
+        record: TurnRecord,
+        customer_id: str | None = None,
+        steps: list[dict[str, Any]] | None = None,
+        handoff: tuple[str, Any] | None = None,
+        client_message_id: str | None = None,
+    ) -> None:
+        """The record, its node steps, the thread summary, the handoff queue change
+        (("open", summary), ("active", None) or ("close", None)) and the end of the
+        in-flight message: one transaction."""
+        now = record.created_at or time.time()
+        data = record.model_dump_json()
+        async with self.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM sg_turns WHERE thread_id = ?",
+                (record.thread_id,),
+            )
+            (seq,) = await cursor.fetchone() or (1,)
+            await cursor.close()
+            await conn.execute(
+                "INSERT INTO sg_turns (thread_id, seq, turn, author, record, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (record.thread_id, seq, record.turn, record.author, data, now),
+            )
+            if steps:
+                await conn.execute(
+                    "INSERT INTO sg_steps VALUES (?, ?, ?, ?)",
+                    (
+                        record.thread_id,
+                        record.turn,
+                        seq,
+                        zlib.compress(
+                            json.dumps(steps, ensure_ascii=False, default=str).encode(), 6
+                        ),
+                    ),
+                )
+            if client_message_id:
+                await conn.execute(
+                    "INSERT OR IGNORE INTO sg_message_ids VALUES (?, ?, ?)",
+                    (record.thread_id, client_message_id, seq),
+                )
+            await conn.execute(
+                "INSERT INTO sg_threads (thread_id, created_at, updated_at, turns, language, "
+                "last_intent, escalation, customer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(thread_id) DO UPDATE SET updated_at = excluded.updated_at, "
+                "turns = MAX(turns, excluded.turns), language = excluded.language, "
+                "last_intent = excluded.last_intent, escalation = excluded.escalation, "
+                "customer_id = COALESCE(excluded.customer_id, sg_threads.customer_id)",
+                (
+                    record.thread_id,
+                    now,
+                    now,
+                    record.turn,
+                    record.reply_language,
+                    record.intent,
+                    record.escalation.action,
+                    customer_id,
+                ),
+            )
+            if handoff is not None:
+                await self._change_handoff(conn, record.thread_id, *handoff)
+            await conn.execute("DELETE FROM sg_inflight WHERE thread_id = ?", (record.thread_id,))
 
     async def append(
         self,
@@ -73,69 +252,29 @@ class Transcript:
         customer_id: str | None = None,
         steps: list[dict[str, Any]] | None = None,
     ) -> None:
-        """The record, and the node steps of its run (same seq) for the replay timeline."""
-        now = record.created_at or time.time()
-        data = record.model_dump_json()
-        cursor = await self.conn.execute(
-            "INSERT INTO sg_turns (thread_id, seq, turn, author, record, created_at) VALUES "
-            "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM sg_turns WHERE thread_id = ?), ?, ?, ?, ?) "
-            "RETURNING seq",
-            (record.thread_id, record.thread_id, record.turn, record.author, data, now),
-        )
-        (seq,) = await cursor.fetchone() or (0,)
-        await cursor.close()
-        if steps:
-            await self.conn.execute(
-                "INSERT INTO sg_steps VALUES (?, ?, ?, ?)",
-                (
-                    record.thread_id,
-                    record.turn,
-                    seq,
-                    zlib.compress(json.dumps(steps, ensure_ascii=False, default=str).encode(), 6),
-                ),
-            )
-        await self.conn.execute(
-            "INSERT INTO sg_threads (thread_id, created_at, updated_at, turns, language, "
-            "last_intent, escalation, customer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(thread_id) DO UPDATE SET updated_at = excluded.updated_at, "
-            "turns = MAX(turns, excluded.turns), language = excluded.language, "
-            "last_intent = excluded.last_intent, escalation = excluded.escalation, "
-            "customer_id = COALESCE(excluded.customer_id, sg_threads.customer_id)",
-            (
-                record.thread_id,
-                now,
-                now,
-                record.turn,
-                record.reply_language,
-                record.intent,
-                record.escalation.action,
-                customer_id,
-            ),
-        )
-        await self.conn.commit()
+        """A record on its own (replay and tools that write history directly)."""
+        await self.commit_turn(record, customer_id, steps)
 
     async def steps(self, thread_id: str) -> dict[int, list[dict[str, Any]]]:
         """Node steps by record seq (1-based position in `records`)."""
-        async with self.conn.execute(
+        rows = await self._all(
             "SELECT seq, steps FROM sg_steps WHERE thread_id = ? ORDER BY seq", (thread_id,)
-        ) as cur:
-            # Steps are stored compressed: they are read rarely and would triple turn storage.
-            return {int(r[0]): json.loads(zlib.decompress(r[1])) for r in await cur.fetchall()}
+        )
+        # Steps are stored compressed: they are read rarely and would triple turn storage.
+        return {int(r[0]): json.loads(zlib.decompress(r[1])) for r in rows}
 
     async def records(self, thread_id: str) -> list[TurnRecord]:
-        async with self.conn.execute(
+        rows = await self._all(
             "SELECT record FROM sg_turns WHERE thread_id = ? ORDER BY seq", (thread_id,)
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [TurnRecord.model_validate_json(r[0]) for r in rows]
 
     async def threads(self, limit: int = 100) -> list[dict[str, Any]]:
-        async with self.conn.execute(
+        rows = await self._all(
             "SELECT thread_id, created_at, updated_at, turns, language, last_intent, escalation,"
             " customer_id FROM sg_threads ORDER BY updated_at DESC LIMIT ?",
             (limit,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         keys = [
             "thread_id",
             "created_at",
@@ -149,70 +288,70 @@ class Transcript:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     async def delete_thread(self, thread_id: str) -> None:
-        for table in (
-            "sg_turns",
-            "sg_threads",
-            "sg_handoffs",
-            "sg_thread_meta",
-            "sg_steps",
-            "sg_branches",
-        ):
-            await self.conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
-        await self.conn.commit()
+        async with self.transaction() as conn:
+            for table in (
+                "sg_turns",
+                "sg_threads",
+                "sg_handoffs",
+                "sg_thread_meta",
+                "sg_steps",
+                "sg_branches",
+                "sg_inflight",
+                "sg_message_ids",
+            ):
+                await conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
 
     # -- branches (replay forks) ---------------------------------------------------------
 
     async def create_branch(self, branch: dict[str, Any]) -> None:
-        await self.conn.execute(
+        await self.run(
             f"INSERT INTO sg_branches VALUES ({','.join('?' for _ in BRANCH_FIELDS)})",
             tuple(branch[k] for k in BRANCH_FIELDS),
         )
-        await self.conn.commit()
 
     async def branch(self, thread_id: str) -> dict[str, Any] | None:
         """Where a forked thread came from (None for an ordinary thread)."""
-        async with self.conn.execute(
+        row = await self._one(
             f"SELECT {','.join(BRANCH_FIELDS)} FROM sg_branches WHERE thread_id = ?",
             (thread_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return dict(zip(BRANCH_FIELDS, row, strict=True)) if row else None
 
     async def branches_of(self, thread_id: str) -> list[dict[str, Any]]:
-        async with self.conn.execute(
+        rows = await self._all(
             f"SELECT {','.join(BRANCH_FIELDS)} FROM sg_branches WHERE parent_thread = ? "
             "ORDER BY created_at",
             (thread_id,),
-        ) as cur:
-            return [dict(zip(BRANCH_FIELDS, r, strict=True)) for r in await cur.fetchall()]
+        )
+        return [dict(zip(BRANCH_FIELDS, r, strict=True)) for r in rows]
 
     async def copy_turns(self, source: str, target: str, before_turn: int) -> int:
         """Copy a thread's records (and node steps) of turns before `before_turn` to a new
         thread, as the branch's own history; returns how many turns were copied."""
-        await self.conn.execute(
-            "INSERT INTO sg_turns SELECT ?, seq, turn, author, "
-            "json_set(record, '$.thread_id', ?), created_at FROM sg_turns "
-            "WHERE thread_id = ? AND turn < ?",
-            (target, target, source, before_turn),
-        )
-        await self.conn.execute(
-            "INSERT INTO sg_steps SELECT ?, turn, seq, steps FROM sg_steps "
-            "WHERE thread_id = ? AND turn < ?",
-            (target, source, before_turn),
-        )
-        async with self.conn.execute(
-            "SELECT COALESCE(MAX(turn), 0), MIN(created_at) FROM sg_turns WHERE thread_id = ?",
-            (target,),
-        ) as cur:
-            turns, created = await cur.fetchone() or (0, None)
-        now = time.time()
-        await self.conn.execute(
-            "INSERT INTO sg_threads (thread_id, created_at, updated_at, turns, language, "
-            "last_intent, escalation, customer_id) SELECT ?, ?, ?, ?, language, last_intent, "
-            "escalation, customer_id FROM sg_threads WHERE thread_id = ?",
-            (target, created or now, now, turns, source),
-        )
-        await self.conn.commit()
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO sg_turns SELECT ?, seq, turn, author, "
+                "json_set(record, '$.thread_id', ?), created_at FROM sg_turns "
+                "WHERE thread_id = ? AND turn < ?",
+                (target, target, source, before_turn),
+            )
+            await conn.execute(
+                "INSERT INTO sg_steps SELECT ?, turn, seq, steps FROM sg_steps "
+                "WHERE thread_id = ? AND turn < ?",
+                (target, source, before_turn),
+            )
+            async with conn.execute(
+                "SELECT COALESCE(MAX(turn), 0), MIN(created_at) FROM sg_turns WHERE thread_id = ?",
+                (target,),
+            ) as cur:
+                turns, created = await cur.fetchone() or (0, None)
+            now = time.time()
+            await conn.execute(
+                "INSERT INTO sg_threads (thread_id, created_at, updated_at, turns, language, "
+                "last_intent, escalation, customer_id) SELECT ?, ?, ?, ?, language, last_intent, "
+                "escalation, customer_id FROM sg_threads WHERE thread_id = ?",
+                (target, created or now, now, turns, source),
+            )
         return int(turns)
 
     # -- thread ownership and metadata (the server's client scope) ----------------------
@@ -220,68 +359,78 @@ class Transcript:
     async def create_thread(
         self, thread_id: str, owner: str | None, metadata: dict[str, Any]
     ) -> None:
-        await self.conn.execute(
+        await self.run(
             "INSERT INTO sg_thread_meta VALUES (?, ?, ?, ?)",
             (thread_id, owner, json.dumps(metadata, ensure_ascii=False), time.time()),
         )
-        await self.conn.commit()
 
     async def thread_meta(self, thread_id: str) -> dict[str, Any] | None:
-        async with self.conn.execute(
+        row = await self._one(
             "SELECT owner, metadata, created_at FROM sg_thread_meta WHERE thread_id = ?",
             (thread_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             return None
         return {"owner": row[0], "metadata": json.loads(row[1]), "created_at": row[2]}
 
     async def threads_of_customer(self, customer_id: str) -> list[str]:
-        async with self.conn.execute(
+        rows = await self._all(
             "SELECT thread_id FROM sg_threads WHERE customer_id = ?", (customer_id,)
-        ) as cur:
-            return [r[0] for r in await cur.fetchall()]
+        )
+        return [r[0] for r in rows]
 
     # -- the handoff queue ----------------------------------------------------------------
 
-    async def open_handoff(self, thread_id: str, summary: dict[str, Any]) -> None:
+    @staticmethod
+    async def _change_handoff(
+        conn: aiosqlite.Connection, thread_id: str, change: str, detail: Any = None
+    ) -> None:
         now = time.time()
-        await self.conn.execute(
-            "INSERT INTO sg_handoffs VALUES (?, 'open', ?, ?, ?, ?, ?, NULL) "
-            "ON CONFLICT(thread_id) DO UPDATE SET updated_at = excluded.updated_at, "
-            "priority = excluded.priority, reason = excluded.reason, summary = excluded.summary",
-            (
-                thread_id,
-                summary.get("priority"),
-                summary.get("reason"),
-                json.dumps(summary, ensure_ascii=False, default=str),
-                now,
-                now,
-            ),
-        )
-        await self.conn.commit()
+        if change == "open":
+            summary = detail or {}
+            await conn.execute(
+                "INSERT INTO sg_handoffs VALUES (?, 'open', ?, ?, ?, ?, ?, NULL) "
+                "ON CONFLICT(thread_id) DO UPDATE SET updated_at = excluded.updated_at, "
+                "priority = excluded.priority, reason = excluded.reason, "
+                "summary = excluded.summary",
+                (
+                    thread_id,
+                    summary.get("priority"),
+                    summary.get("reason"),
+                    json.dumps(summary, ensure_ascii=False, default=str),
+                    now,
+                    now,
+                ),
+            )
+        elif change == "close":
+            await conn.execute("DELETE FROM sg_handoffs WHERE thread_id = ?", (thread_id,))
+        else:  # a status: claimed, active; detail is who claimed it
+            await conn.execute(
+                "UPDATE sg_handoffs SET status = ?, claimed_by = COALESCE(?, claimed_by), "
+                "updated_at = ? WHERE thread_id = ?",
+                (change, detail, now, thread_id),
+            )
+
+    async def open_handoff(self, thread_id: str, summary: dict[str, Any]) -> None:
+        async with self.transaction() as conn:
+            await self._change_handoff(conn, thread_id, "open", summary)
 
     async def mark_handoff(
         self, thread_id: str, status: str, claimed_by: str | None = None
     ) -> None:
-        await self.conn.execute(
-            "UPDATE sg_handoffs SET status = ?, claimed_by = COALESCE(?, claimed_by), "
-            "updated_at = ? WHERE thread_id = ?",
-            (status, claimed_by, time.time(), thread_id),
-        )
-        await self.conn.commit()
+        async with self.transaction() as conn:
+            await self._change_handoff(conn, thread_id, status, claimed_by)
 
     async def close_handoff(self, thread_id: str) -> None:
-        await self.conn.execute("DELETE FROM sg_handoffs WHERE thread_id = ?", (thread_id,))
-        await self.conn.commit()
+        async with self.transaction() as conn:
+            await self._change_handoff(conn, thread_id, "close")
 
     async def handoffs(self) -> list[dict[str, Any]]:
         """Open and active handoffs, most urgent first, then oldest first."""
-        async with self.conn.execute(
+        rows = await self._all(
             "SELECT thread_id, status, priority, reason, summary, created_at, claimed_by "
             f"FROM sg_handoffs ORDER BY {PRIORITY_RANK}, created_at"
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         keys = ["thread_id", "status", "priority", "reason", "summary", "created_at", "claimed_by"]
         out = [dict(zip(keys, r, strict=True)) for r in rows]
         for item in out:

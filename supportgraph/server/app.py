@@ -380,7 +380,7 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
         agent = agent_of(request)
         checks: dict[str, str] = {}
         try:
-            await agent.transcript.conn.execute("SELECT 1")
+            await agent.transcript.run("SELECT 1")
             checks["checkpointer"] = "ok"
         except Exception as exc:
             checks["checkpointer"] = type(exc).__name__
