@@ -272,7 +272,7 @@ class SupportAgent:
             "thread_id": thread_id,
         }
 
-    async def _remember(self, record: TurnRecord) -> None:
+    async def _remember(self, record: TurnRecord, recovered: bool = False) -> None:
         """Commit the record with the handoff queue change it implies, and end the message's
         in-flight row, in one transaction."""
         handoff: tuple[str, Any] | None = None
@@ -285,7 +285,12 @@ class SupportAgent:
         elif record.author == "system" and record.reply and record.error is None:
             handoff = ("close", None)
         await self.transcript.commit_turn(
-            record, record._customer_id, record._steps, handoff, record.client_message_id
+            record,
+            record._customer_id,
+            record._steps,
+            handoff,
+            record.client_message_id,
+            recovered,
         )
 
     # -- crash recovery -------------------------------------------------------------------
@@ -294,23 +299,28 @@ class SupportAgent:
         """Finish every message whose turn a crash interrupted (run at open)."""
         done = []
         for item in await self.transcript.inflight():
+            if item["kind"] == "recovered":
+                continue  # finished already; kept for the customer's retry
             async with self._lock(item["thread_id"]):
-                record = await self._recover(item["thread_id"])
+                record = await self._recover(item["thread_id"], for_retry=True)
             if record is not None:
                 done.append(record)
         return done
 
-    async def _recover(self, thread_id: str) -> TurnRecord | None:
+    async def _recover(self, thread_id: str, for_retry: bool = False) -> TurnRecord | None:
         """Called with the thread's lock held. A message whose turn never committed is
         finished: from its checkpoint when the graph got that far (so a confirmed write is
         reported, not asked for again), else by running the turn again with the same input
         and clock (store writes carry idempotency keys: a write already made is returned,
-        not repeated)."""
+        not repeated). `for_retry` (at start, with no customer waiting): the record is kept
+        to answer the customer's retry of that message, once."""
         rows = await self.transcript.inflight(thread_id)
         if not rows:
             return None
         item = rows[0]
         turn, payload, kind = int(item["turn"]), item["payload"], item["kind"]
+        if kind == "recovered":  # finished at start; handed out once, to a retry
+            return await self.transcript.take_recovered(thread_id, int(payload["seq"]))
         log.warning("recovering turn %s of thread %s (%s)", turn, thread_id, kind)
         snapshot = await self.graph.aget_state(self._config(thread_id))
         record: TurnRecord
@@ -338,7 +348,7 @@ class SupportAgent:
         record.recovered = True
         record.received_at = float(item["received_at"])
         record.client_message_id = item["client_message_id"]
-        await self._remember(record)
+        await self._remember(record, recovered=for_retry and kind == "customer")
         return record
 
     def _from_checkpoint(

@@ -189,10 +189,12 @@ class Transcript:
         steps: list[dict[str, Any]] | None = None,
         handoff: tuple[str, Any] | None = None,
         client_message_id: str | None = None,
+        recovered: bool = False,
     ) -> None:
         """The record, its node steps, the thread summary, the handoff queue change
         (("open", summary), ("active", None) or ("close", None)) and the end of the
-        in-flight message: one transaction."""
+        in-flight message: one transaction. A `recovered` turn's customer never got the
+        reply: its in-flight row stays, marked, so the customer's retry gets this record."""
         now = record.created_at or time.time()
         data = record.model_dump_json()
         async with self.transaction() as conn:
@@ -244,7 +246,27 @@ class Transcript:
             )
             if handoff is not None:
                 await self._change_handoff(conn, record.thread_id, *handoff)
-            await conn.execute("DELETE FROM sg_inflight WHERE thread_id = ?", (record.thread_id,))
+            if recovered:
+                await conn.execute(
+                    "UPDATE sg_inflight SET kind = 'recovered', payload = ? WHERE thread_id = ?",
+                    (json.dumps({"seq": seq}), record.thread_id),
+                )
+            else:
+                await conn.execute(
+                    "DELETE FROM sg_inflight WHERE thread_id = ?", (record.thread_id,)
+                )
+
+    async def take_recovered(self, thread_id: str, seq: int) -> TurnRecord | None:
+        """A recovered turn's record, once: the mark is removed as it is handed out."""
+        async with self.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM sg_inflight WHERE thread_id = ? AND kind = 'recovered'", (thread_id,)
+            )
+            async with conn.execute(
+                "SELECT record FROM sg_turns WHERE thread_id = ? AND seq = ?", (thread_id, seq)
+            ) as cur:
+                row = await cur.fetchone()
+        return TurnRecord.model_validate_json(row[0]) if row else None
 
     async def append(
         self,

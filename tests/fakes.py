@@ -170,6 +170,9 @@ class InMemoryStore:
         self._writes[key] = (action, target, text)
         return json.loads(text)
 
+    async def write_applied(self, key: str) -> bool:
+        return key in self._writes
+
     def writes_log(self) -> list[dict[str, Any]]:
         return [
             {"key": k, "action": a, "target": t, "result": json.loads(r)}

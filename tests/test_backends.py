@@ -109,7 +109,7 @@ def _protocol_methods() -> dict[str, inspect.Signature]:
 
 def test_both_backends_implement_every_protocol_method() -> None:
     methods = _protocol_methods()
-    assert len(methods) == 19
+    assert len(methods) == 20
     for impl in (SqliteStore, InMemoryStore):
         for name, wanted in methods.items():
             method = getattr(impl, name)
@@ -118,6 +118,14 @@ def test_both_backends_implement_every_protocol_method() -> None:
                 impl,
                 name,
             )
+
+
+async def test_write_applied_tells_a_key_already_written(store: Backend) -> None:
+    # A turn finished again after a crash asks this before its policy check.
+    assert await store.write_applied("t-crash:2:cancel_order") is False
+    await store.cancel_order("SG-10001", "customer request", "t-crash:2:cancel_order")
+    assert await store.write_applied("t-crash:2:cancel_order") is True
+    assert await store.write_applied("t-crash:3:cancel_order") is False
 
 
 # -- lookups ---------------------------------------------------------------------------------

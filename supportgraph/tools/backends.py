@@ -49,6 +49,10 @@ class OrderBackend(Protocol):
         self, order_id: str, item_index: int, variant_id: str, key: str
     ) -> WriteResult: ...
     async def retry_payment(self, order_id: str, key: str) -> WriteResult: ...
+    async def write_applied(self, key: str) -> bool:
+        """True when a write under this idempotency key was already applied: calling it
+        again returns the recorded result and changes nothing."""
+        ...
 
 
 class InventoryBackend(Protocol):

@@ -87,8 +87,11 @@ def check_call(
     order: Order | None,
     today: dt.date,
     return_window_days: int,
+    applied: bool = False,
 ) -> Refusal | None:
-    """None when the call may run. `order` is the order named in args, loaded by the caller."""
+    """None when the call may run. `order` is the order named in args, loaded by the caller.
+    `applied`: the store already applied this write's idempotency key (a turn finished again
+    after a crash): it returns the recorded result, so the order's new status is no refusal."""
     if tool in ACCOUNT_TOOLS and not customer_id:
         return Refusal("identity_required")
     if "customer_id" in args and args["customer_id"] != customer_id:
@@ -99,6 +102,6 @@ def check_call(
     if tool in CONFIRMED_WRITES:
         if not confirmed or confirmed.get("tool") != tool or confirmed.get("args") != args:
             return Refusal("confirmation_required")
-    if order is not None:
+    if order is not None and not applied:
         return eligibility(tool, order, today, return_window_days)
     return None

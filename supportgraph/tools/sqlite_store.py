@@ -328,6 +328,9 @@ class SqliteStore:
         self._db.execute("COMMIT")
         return report
 
+    async def write_applied(self, key: str) -> bool:
+        return self._db.execute("SELECT 1 FROM writes WHERE key = ?", (key,)).fetchone() is not None
+
     def writes_log(self) -> list[dict[str, Any]]:
         rows = self._db.execute(
             "SELECT key, action, target, result FROM writes ORDER BY at"

@@ -77,6 +77,9 @@ class FlowContext:
         order = None
         if "order_id" in args:
             order = await self.deps.store.get_order(str(args["order_id"]))
+        applied = bool(confirmed and args.get("key")) and await self.deps.store.write_applied(
+            str(args["key"])
+        )
         refusal: Refusal | None = check_call(
             name,
             args,
@@ -85,6 +88,7 @@ class FlowContext:
             order,
             self.today(),
             self.deps.settings.return_window_days,
+            applied,
         )
         if refusal is not None:
             self.tool_calls.append(

@@ -73,7 +73,15 @@ async def settle_pending(ctx: FlowContext) -> bool:
     try:
         result = await ctx.call_tool(tool, pending["args"], _summary, confirmed=pending)
     except Refused as exc:
-        ctx.say(REFUSAL_KEYS.get(exc.reason, "refuse_generic"), **pending["params"])
+        # The order may have changed since the proposal (shipped meanwhile): say its status.
+        params = dict(pending["params"])
+        order = await ctx.deps.store.get_order(str(pending["args"].get("order_id", "")))
+        if order is not None:
+            params.setdefault(
+                "status", ctx.deps.templates.render(f"status.{order.status}", ctx.language)
+            )
+        params.setdefault("days", ctx.deps.settings.return_window_days)
+        ctx.say(REFUSAL_KEYS.get(exc.reason, "refuse_generic"), **params)
         return True
     ctx.say(pending["done"], **{**pending["params"], **_result_params(ctx, result)})
     await ctx.call_tool(
