@@ -134,3 +134,33 @@ def test_replay_page_shows_paths_diffs_and_forks(server: str, browser, tmp_path:
     if os.environ.get("SUPPORTGRAPH_UPDATE_SCREENSHOTS"):
         shutil.copy(tmp_path / "replay.png", DOCS / "replay.png")
     page.close()
+
+
+def test_chat_page_retries_a_lost_answer_with_the_same_idempotency_key(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """The server ran the turn but the answer never reached the page (the connection broke):
+    the page retries with the same Idempotency-Key and shows the first answer; one turn ran."""
+    import httpx
+
+    from tests.server_helpers import CLIENT, auth
+
+    page = browser.new_page()
+    seen_keys: list[str] = []
+
+    def lose_first_answer(route) -> None:  # type: ignore[no-untyped-def]
+        seen_keys.append(route.request.headers.get("idempotency-key", ""))
+        if len(seen_keys) == 1:
+            route.fetch()  # the server gets the message and answers it...
+            route.abort("connectionreset")  # ...and the answer is lost on the way
+        else:
+            route.continue_()
+
+    page.route("**/v1/threads/*/messages", lose_first_answer)
+    page.goto(server + "/")
+    page.fill("#text", "Where is my order?")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".msg.bot", timeout=30_000)
+    assert "order number" in page.inner_text(".msg.bot >> nth=-1").lower()
+    assert len(seen_keys) == 2 and seen_keys[0] and seen_keys[0] == seen_keys[1]
+    thread = page.evaluate("sessionStorage.getItem('sg-thread')")
+    turns = httpx.get(f"{server}/v1/threads/{thread}/turns", headers=auth(CLIENT)).json()
+    assert [t["customer_text"] for t in turns] == ["Where is my order?"]
