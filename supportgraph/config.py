@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     # Server: API key -> scope (client, agent, admin). Empty: demo mode generates keys at start.
     api_keys: dict[str, str] = Field(default_factory=dict)
     rate_limit_per_minute: int = 240  # per API key
+    # Request bounds, checked by the server's guard before any route sees a request
+    # (supportgraph/server/guard.py): 64 KiB is plenty for a 4,000-character message.
+    max_body_bytes: int = 64 * 1024
+    max_header_bytes: int = 16 * 1024  # the whole header block
+    max_header_value_bytes: int = 8 * 1024  # any one header
+    max_json_depth: int = 32  # nesting of arrays and objects in a JSON body
     process_locks: bool = False  # set by `serve --workers N>1`: per-thread locks across processes
     demo: bool = False  # keys were generated for this run: the web pages may embed them
     llm: LLMSettings | None = None  # None: offline understanding and templates (the default)

@@ -22,6 +22,7 @@ KEYS = {
     "admin-key-0123456789": "admin",
 }
 CLIENT, OTHER_CLIENT, AGENT, ADMIN = list(KEYS)
+PIDS: dict[str, int] = {}  # base URL -> server process id, while the server runs
 
 
 def free_port() -> int:
@@ -87,8 +88,10 @@ def running_server(
             time.sleep(0.3)
         else:
             raise RuntimeError("server did not become ready in 90 s")
+        PIDS[url] = proc.pid
         yield url
     finally:
+        PIDS.pop(url, None)
         proc.terminate()
         try:
             proc.wait(timeout=15)

@@ -25,7 +25,8 @@ from supportgraph.agent import InvalidMessage, NoPendingHandoff, SupportAgent
 from supportgraph.config import Settings
 from supportgraph.records import TurnRecord
 from supportgraph.server.auth import Caller, KeyRing, RateLimiter
-from supportgraph.server.observability import Metrics, log_event, now_ms
+from supportgraph.server.guard import Guard, Limits, error_body
+from supportgraph.server.observability import Metrics, log_event
 from supportgraph.server.schemas import (
     AgentMessage,
     ForkRequest,
@@ -41,13 +42,7 @@ log = logging.getLogger("supportgraph.server")
 def error(
     status: int, message: str, request: Request, code: str | None = None, **headers: str
 ) -> JSONResponse:
-    body = {
-        "error": {
-            "code": code or str(status),
-            "message": message,
-            "request_id": getattr(request.state, "request_id", None),
-        }
-    }
+    body = error_body(status, message, getattr(request.state, "request_id", None), code)
     return JSONResponse(body, status_code=status, headers=headers or None)
 
 
@@ -77,23 +72,8 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
     app.state.metrics = metrics
 
     # -- plumbing ---------------------------------------------------------------------------
-
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Any) -> Any:
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        start = time.perf_counter()
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        metrics.http.labels(str(response.status_code)).inc()
-        log_event(
-            "http",
-            request_id=request.state.request_id,
-            method=request.method,
-            route=getattr(request.scope.get("route"), "path", request.url.path),
-            status=response.status_code,
-            ms=now_ms(start),
-        )
-        return response
+    # Request ids, the access log, HTTP metrics, size limits and the last-resort JSON 500
+    # live in the Guard (guard.py), added last below so that it is the outermost layer.
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -106,15 +86,6 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
             for e in exc.errors()[:5]
         )
         return error(422, f"invalid request: {problems}", request, code="invalid_request")
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log_event(
-            "unhandled",
-            request_id=getattr(request.state, "request_id", None),
-            error=type(exc).__name__,
-        )
-        return error(500, "internal error; the conversation is saved, please retry", request)
 
     def agent_of(request: Request) -> SupportAgent:
         return request.app.state.agent  # type: ignore[no-any-return]
@@ -427,4 +398,7 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
     from supportgraph.server.langgraph_api import mount_langgraph_api
 
     mount_langgraph_api(app, needs)
+    # Last, so outermost: only Starlette's own error wrappers, which never read a body, are
+    # outside it, and an exception a route raises reaches the Guard before them.
+    app.add_middleware(Guard, limits=Limits.from_settings(settings), metrics=metrics)
     return app

@@ -40,8 +40,8 @@ def setup_json_logging(level: int = logging.INFO) -> None:
         logger.propagate = False
 
 
-def log_event(event: str, **fields: Any) -> None:
-    log.info(event, extra={"fields": fields})
+def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
+    log.log(level, event, extra={"fields": fields})
 
 
 class Metrics:

@@ -1,0 +1,302 @@
+"""Hostile HTTP input against a real server: every request a red team sent that was answered
+500 (or accepted unbounded) is now a 4xx in the API's JSON error shape, and the same
+keep-alive connection answers the next request. Sizes are bounded before a body is read."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import select
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from supportgraph.server.guard import Guard, Limits, json_depth_exceeds
+from supportgraph.server.observability import Metrics
+from tests.server_helpers import ADMIN, AGENT, CLIENT, PIDS, auth, free_port, running_server
+
+MB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("hostile")
+
+
+@pytest.fixture(scope="module")
+def server(server_dir: Path, data_dir: Path) -> Iterator[str]:
+    with running_server(server_dir, shared=data_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def http(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def thread(http: httpx.Client) -> str:
+    r = http.post("/threads", json={}, headers=auth(CLIENT))
+    assert r.status_code == 200, r.text
+    return str(r.json()["thread_id"])
+
+
+def local_port(response: httpx.Response) -> int:
+    """The client-side port of the connection that carried a response."""
+    return int(response.extensions["network_stream"].get_extra_info("client_addr")[1])
+
+
+def assert_refused(response: httpx.Response, status: int, http: httpx.Client) -> str:
+    """A JSON error with a message and the request id, and the connection still answers."""
+    assert response.status_code == status, (response.request.url, response.text[:300])
+    error = response.json()["error"]
+    assert error["message"] and error["request_id"] == response.headers["x-request-id"]
+    after = http.get("/healthz")
+    assert after.status_code == 200
+    assert local_port(after) == local_port(response), "the keep-alive connection was closed"
+    return str(error["message"])
+
+
+def rss_kib(url: str) -> int:
+    status = Path(f"/proc/{PIDS[url]}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+
+
+def raw_response(sock: socket.socket, deadline: float) -> tuple[int, dict[str, str], bytes]:
+    """Read one HTTP/1.1 response (Content-Length framed) from a socket."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        sock.settimeout(max(0.1, deadline - time.monotonic()))
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed before a response: {data!r}"
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
+    while len(body) < int(headers.get("content-length", 0)):
+        sock.settimeout(max(0.1, deadline - time.monotonic()))
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return int(lines[0].split()[1]), headers, body
+
+
+# -- the red team's requests, each once: a 4xx naming the problem, the connection lives ----------
+
+JSON = {"content-type": "application/json"}
+
+
+# Refused by the guard before any route sees them.
+GUARDED = [
+    pytest.param(
+        "/threads/{t}/runs/wait",
+        b'{"input": {"text": "hi \xff\xfe"}}',
+        422,
+        "UTF-8",
+        id="invalid-utf8",
+    ),
+    pytest.param(
+        "/v1/threads",
+        b'{"metadata": {"note": "\\ud800"}}',
+        422,
+        "metadata.note",
+        id="v1-lone-surrogate",
+    ),
+    pytest.param(
+        "/threads", b'{"metadata": {"note": "\\ud800"}}', 422, "metadata.note", id="lone-surrogate"
+    ),
+    pytest.param(
+        "/threads", b'{"metadata": {"\\udfff": 1}}', 422, "metadata", id="lone-surrogate-key"
+    ),
+    pytest.param(
+        "/threads", b'{"metadata": ' * 900 + b"1" + b"}" * 900, 422, "nested", id="nested-900"
+    ),
+    pytest.param("/threads", b"[" * 100_000 + b"]" * 100_000, 413, "body", id="nested-100000"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "status", "says"), GUARDED)
+def test_red_team_request_is_a_4xx_and_the_connection_lives(
+    http: httpx.Client, thread: str, path: str, body: bytes, status: int, says: str
+) -> None:
+    key = AGENT if path.endswith("/state") else CLIENT
+    if key == AGENT:  # the agent must see the thread: an admin-made one
+        path = path.replace("{t}", _admin_thread(http))
+    r = http.post(path.format(t=thread), content=body, headers={**auth(key), **JSON})
+    message = assert_refused(r, status, http)
+    assert says.lower() in message.lower(), message
+
+
+def _admin_thread(http: httpx.Client) -> str:
+    r = http.post("/threads", json={}, headers=auth(ADMIN))
+    assert r.status_code == 200
+    return str(r.json()["thread_id"])
+
+
+# -- sizes ------------------------------------------------------------------------------------------
+
+
+def test_a_50_mb_body_is_refused_before_a_byte_of_it_is_read(server: str) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    before = rss_kib(server)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        started = time.monotonic()
+        # Only the head is sent: a server that waited for the 50 MB would never answer.
+        sock.sendall(
+            b"POST /v1/threads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + CLIENT.encode()
+            + b"\r\nContent-Type: application/json\r\nContent-Length: "
+            + str(50 * MB).encode()
+            + b"\r\n\r\n"
+        )
+        status, headers, body = raw_response(sock, started + 5)
+        assert time.monotonic() - started < 2
+    assert status == 413 and headers.get("connection") == "close"
+    assert "body" in json.loads(body)["error"]["message"]
+    assert rss_kib(server) - before < 10 * 1024
+
+
+def test_a_chunked_50_mb_body_is_cut_off_at_the_limit(server: str) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    before = rss_kib(server)
+    chunk = b"%x\r\n%s\r\n" % (64 * 1024, b" " * (64 * 1024))
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        started = time.monotonic()
+        sock.sendall(
+            b"POST /threads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + CLIENT.encode()
+            + b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        pending = b""
+        while sent < 50 * MB:  # keep streaming until the server answers
+            readable, writable, _ = select.select([sock], [sock], [], 5)
+            if readable:
+                break
+            if writable:
+                pending = pending or chunk
+                n = sock.send(pending)
+                sent, pending = sent + n, pending[n:]
+        status, _, body = raw_response(sock, time.monotonic() + 5)
+        elapsed = time.monotonic() - started
+    assert status == 413 and "body" in json.loads(body)["error"]["message"]
+    # The server stopped reading at 64 KiB: what was sent beyond sits in socket buffers.
+    assert sent < 20 * MB and elapsed < 5
+    assert rss_kib(server) - before < 10 * 1024
+
+
+def test_30_mb_of_headers_get_431_and_a_large_request_id_is_not_echoed(
+    http: httpx.Client, server_dir: Path
+) -> None:
+    huge = http.get("/healthz", headers={"X-Filler": "a" * (30 * MB)})
+    assert_refused(huge, 431, http)
+    many = http.get("/healthz", headers={f"X-Filler-{i}": "b" * 1024 for i in range(20)})
+    assert "16384" in assert_refused(many, 431, http)
+    big_id = "r" * 60_000
+    r = http.get("/healthz", headers={"X-Request-ID": big_id})
+    assert_refused(r, 431, http)
+    assert re.fullmatch(r"[0-9a-f]{16}", r.headers["x-request-id"])
+    assert big_id not in (server_dir / "server.log").read_text()
+    assert 'supportgraph_http_requests_total{status="431"}' in http.get("/metrics").text
+
+
+def test_only_short_token_request_ids_are_echoed(http: httpx.Client, server_dir: Path) -> None:
+    assert http.get("/healthz", headers={"X-Request-ID": "abc-123.X_y"}).headers[
+        "x-request-id"
+    ] == ("abc-123.X_y")
+    for bad in (b"x" * 65, b"a b", b"<script>", "idé".encode(), b"a/../b"):
+        r = http.get("/healthz", headers={"X-Request-ID": bad})
+        assert r.status_code == 200 and r.headers["x-request-id"].encode() != bad
+        assert re.fullmatch(r"[0-9a-f]{16}", r.headers["x-request-id"])
+    assert "x" * 65 not in (server_dir / "server.log").read_text()
+
+
+# -- an exception in a route: a JSON 500, logged and counted, the connection lives -------------------
+
+
+@pytest.fixture
+def guarded_app() -> Iterator[tuple[str, Metrics, list[logging.LogRecord]]]:
+    """A tiny Starlette app behind the Guard, served by uvicorn on a loopback port."""
+
+    async def boom(request: Any) -> JSONResponse:
+        raise RuntimeError("customer text must not reach the log")
+
+    async def ok(request: Any) -> JSONResponse:
+        return JSONResponse({"ok": True, "request_id": request.state.request_id})
+
+    metrics = Metrics()
+    app = Starlette(routes=[Route("/boom", boom, methods=["GET", "POST"]), Route("/ok", ok)])
+    app.add_middleware(Guard, limits=Limits(), metrics=metrics)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("supportgraph.server")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="critical"))
+    runner = threading.Thread(target=server.run, daemon=True)
+    runner.start()
+    deadline = time.time() + 10
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", metrics, records
+    finally:
+        server.should_exit = True
+        runner.join(10)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_an_exception_in_a_route_is_a_json_500_logged_counted_and_the_connection_lives(
+    guarded_app: tuple[str, Metrics, list[logging.LogRecord]],
+) -> None:
+    url, metrics, records = guarded_app
+    with httpx.Client(base_url=url, timeout=10) as http:
+        r = http.get("/boom", headers={"X-Request-ID": "boom-1"})
+        assert r.status_code == 500 and r.headers["x-request-id"] == "boom-1"
+        assert r.json() == {
+            "error": {
+                "code": "internal",
+                "message": "internal error; the conversation is saved, please retry",
+                "request_id": "boom-1",
+            }
+        }
+        after = http.get("/ok")
+        assert after.status_code == 200 and local_port(after) == local_port(r)
+        assert after.json()["request_id"] == after.headers["x-request-id"]
+    counted = metrics.registry.get_sample_value
+    assert counted("supportgraph_http_requests_total", {"status": "500"}) == 1
+    assert counted("supportgraph_http_requests_total", {"status": "200"}) == 1
+    events = [(rec.getMessage(), getattr(rec, "fields", {})) for rec in records]
+    unhandled = [f for e, f in events if e == "unhandled"]
+    assert unhandled and unhandled[0]["error"] == "RuntimeError"
+    assert unhandled[0]["request_id"] == "boom-1" and "test_hostile_input" in unhandled[0]["where"]
+    access = [f for e, f in events if e == "http" and f["request_id"] == "boom-1"]
+    assert access and access[0]["status"] == 500 and access[0]["route"] == "/boom"
+    assert "customer text" not in json.dumps(events)
+
+
+def test_the_depth_scan_skips_strings_and_is_linear() -> None:
+    assert not json_depth_exceeds('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', 32)
+    assert not json_depth_exceeds('{"a": "\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', 32)
+    assert json_depth_exceeds("[" * 33 + "]" * 33, 32)
+    assert not json_depth_exceeds("[" * 32 + "]" * 32, 32)
+    started = time.perf_counter()
+    assert not json_depth_exceeds('["' + "x" * 60_000 + '"]' + "[]" * 3000, 32)
+    assert time.perf_counter() - started < 0.5
