@@ -458,3 +458,10 @@ class Transcript:
         for item in out:
             item["summary"] = json.loads(item["summary"])
         return out
+
+    async def checkpoint_wal(self) -> bool:
+        """Fold the write-ahead log into the database file and truncate it to zero bytes (after
+        an erasure: deleted rows must not live on in old WAL frames). False if a reader kept
+        it from finishing."""
+        row = await self._one("PRAGMA wal_checkpoint(TRUNCATE)")
+        return row is not None and row[0] == 0

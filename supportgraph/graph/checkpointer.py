@@ -19,6 +19,7 @@ async def open_sqlite(path: Path) -> tuple[AsyncSqliteSaver, aiosqlite.Connectio
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA synchronous=NORMAL")
+    await conn.execute("PRAGMA secure_delete=ON")  # freed pages are overwritten (erasure)
     saver = AsyncSqliteSaver(conn)
     await saver.setup()
     return saver, conn
