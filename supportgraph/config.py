@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     max_header_bytes: int = 16 * 1024  # the whole header block
     max_header_value_bytes: int = 8 * 1024  # any one header
     max_json_depth: int = 32  # nesting of arrays and objects in a JSON body
+    max_metadata_bytes: int = 8 * 1024  # thread metadata, as compact JSON
+    max_metadata_keys: int = 32
     process_locks: bool = False  # set by `serve --workers N>1`: per-thread locks across processes
     demo: bool = False  # keys were generated for this run: the web pages may embed them
     llm: LLMSettings | None = None  # None: offline understanding and templates (the default)

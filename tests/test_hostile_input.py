@@ -126,9 +126,42 @@ GUARDED = [
     ),
     pytest.param("/threads", b"[" * 100_000 + b"]" * 100_000, 413, "body", id="nested-100000"),
 ]
+# Refused by the route's typed body (langgraph_schemas.py).
+TYPED = [
+    pytest.param("/threads/{t}/history", b'{"limit": "abc"}', 422, "limit", id="limit-abc"),
+    pytest.param("/threads/{t}/history", b'{"limit": NaN}', 422, "limit", id="limit-nan"),
+    pytest.param("/threads/{t}/history", b'{"limit": Infinity}', 422, "limit", id="limit-infinity"),
+    pytest.param("/threads/{t}/history", b'{"limit": 100000}', 422, "limit", id="limit-above-1000"),
+    pytest.param(
+        "/threads/{t}/history",
+        b'{"limit": ' + b"7" * 5000 + b"}",
+        400,
+        "body",
+        id="limit-5000-digits",
+    ),
+    pytest.param("/threads/{t}/runs/wait", b'{"input": "hi"}', 422, "input", id="input-string"),
+    pytest.param(
+        "/threads/{t}/runs/wait", b'{"command": ["resume", "x"]}', 422, "command", id="command-list"
+    ),
+    pytest.param(
+        "/threads/{t}/runs/stream",
+        b'{"input": {"text": "hi"}, "stream_mode": 5}',
+        422,
+        "stream_mode",
+        id="stream-mode-number",
+    ),
+    pytest.param("/threads", b'{"metadata": "x"}', 422, "metadata", id="metadata-string"),
+    pytest.param(
+        "/threads/{t}/state",
+        b'{"values": {}, "as_node": ["respond"]}',
+        422,
+        "as_node",
+        id="as-node-list",
+    ),
+]
 
 
-@pytest.mark.parametrize(("path", "body", "status", "says"), GUARDED)
+@pytest.mark.parametrize(("path", "body", "status", "says"), GUARDED + TYPED)
 def test_red_team_request_is_a_4xx_and_the_connection_lives(
     http: httpx.Client, thread: str, path: str, body: bytes, status: int, says: str
 ) -> None:
@@ -222,6 +255,63 @@ def test_only_short_token_request_ids_are_echoed(http: httpx.Client, server_dir:
         assert r.status_code == 200 and r.headers["x-request-id"].encode() != bad
         assert re.fullmatch(r"[0-9a-f]{16}", r.headers["x-request-id"])
     assert "x" * 65 not in (server_dir / "server.log").read_text()
+
+
+def test_metadata_is_bounded_on_both_apis(http: httpx.Client) -> None:
+    for path in ("/v1/threads", "/threads"):
+        too_many = {"metadata": {f"k{i}": i for i in range(33)}}
+        message = assert_refused(http.post(path, json=too_many, headers=auth(CLIENT)), 422, http)
+        assert "metadata" in message and "32 keys" in message
+        too_big = {"metadata": {"note": "x" * 9000}}
+        message = assert_refused(http.post(path, json=too_big, headers=auth(CLIENT)), 422, http)
+        assert "metadata" in message and "8192 bytes" in message
+        twenty_mb = b'{"metadata": {"note": "' + b"x" * (20 * MB) + b'"}}'
+        with httpx.Client(base_url=str(http.base_url), timeout=30) as fresh:
+            try:
+                r = fresh.post(path, content=twenty_mb, headers={**auth(CLIENT), **JSON})
+            except httpx.TransportError:  # the server answered and closed while we wrote
+                r = None
+            if r is not None:
+                assert r.status_code == 413 and r.json()["error"]["message"]
+        fits = {"metadata": {f"k{i}": "v" * 100 for i in range(32)}}
+        assert http.post(path, json=fits, headers=auth(CLIENT)).status_code in (200, 201)
+
+
+# -- the published schemas --------------------------------------------------------------------------
+
+
+def test_openapi_publishes_langgraph_request_schemas_and_every_error_status(
+    http: httpx.Client,
+) -> None:
+    spec = http.get("/openapi.json").json()
+    paths = spec["paths"]
+    for path in (
+        "/assistants/search",
+        "/threads",
+        "/threads/{thread_id}/history",
+        "/threads/{thread_id}/state",
+        "/threads/{thread_id}/runs/wait",
+        "/threads/{thread_id}/runs/stream",
+    ):
+        body = paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert "$ref" in json.dumps(body), path
+    run = spec["components"]["schemas"]["RunCreate"]["properties"]
+    assert {"input", "command", "stream_mode", "metadata", "config"} <= set(run)
+    history = spec["components"]["schemas"]["ThreadHistory"]["properties"]["limit"]
+    assert history["minimum"] == 1 and history["maximum"] == 1000
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            documented = operation["responses"]
+            for status in ("400", "413", "414", "422", "431"):
+                schema = documented[status]["content"]["application/json"]["schema"]
+                assert schema == error, (method, path, status)
+            if path not in ("/healthz", "/readyz", "/metrics"):
+                assert {"401", "429"} <= set(documented), (method, path)
+            if "{" in path:
+                assert "404" in documented, (method, path)
+    assert "403" in paths["/v1/threads"]["post"]["responses"]  # an agent key cannot
+    assert "409" in paths["/threads/{thread_id}/runs/wait"]["post"]["responses"]
 
 
 # -- an exception in a route: a JSON 500, logged and counted, the connection lives -------------------

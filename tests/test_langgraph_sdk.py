@@ -92,3 +92,57 @@ async def test_handoff_interrupt_is_resumed_with_a_command(server: str) -> None:
         tid, "supportgraph", input={"text": "how much is express shipping?"}
     )
     assert back["escalation"]["action"] == "none" and back["retrieved"]
+
+
+async def test_fields_the_sdk_sends_that_this_server_does_not_use_are_accepted(
+    server: str,
+) -> None:
+    """Request bodies are typed (langgraph_schemas.py), yet every SDK option still works."""
+    client = get_client(url=server, api_key=CLIENT)
+    found = await client.assistants.search(
+        metadata={"team": "support"},
+        graph_id="supportgraph",
+        limit=5,
+        offset=0,
+        sort_by="assistant_id",
+        sort_order="asc",
+        select=["assistant_id"],
+    )
+    assert [a["assistant_id"] for a in found] == ["supportgraph"]
+    thread = await client.threads.create(
+        metadata={"channel": "sdk"}, if_exists="raise", graph_id="supportgraph", ttl=60
+    )
+    tid = thread["thread_id"]
+    assert thread["metadata"] == {"channel": "sdk", "graph_id": "supportgraph"}
+    values = await client.runs.wait(
+        tid,
+        "supportgraph",
+        input={"text": "How much is shipping?"},
+        metadata={"source": "sdk"},
+        config={"tags": ["sdk"]},
+        context={"tenant": "demo"},
+        interrupt_before=[],
+        on_completion="keep",
+        on_disconnect="continue",
+        if_not_exists="reject",
+        after_seconds=0,
+        durability="sync",
+        multitask_strategy="enqueue",
+    )
+    assert values["retrieved"] and values["reply"]
+    parts = [
+        part
+        async for part in client.runs.stream(
+            tid,
+            "supportgraph",
+            input={"text": "Where is my order?"},
+            stream_mode="values",
+            stream_subgraphs=True,
+            stream_resumable=False,
+            feedback_keys=["helpful"],
+            durability="async",
+        )
+    ]
+    assert parts[0].event == "metadata" and parts[-1].data["awaiting"] == "order_id"
+    history = await client.threads.get_history(tid, limit=2, metadata={"source": "sdk"})
+    assert len(history) == 2

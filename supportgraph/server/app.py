@@ -28,12 +28,16 @@ from supportgraph.server.auth import Caller, KeyRing, RateLimiter
 from supportgraph.server.guard import Guard, Limits, error_body
 from supportgraph.server.observability import Metrics, log_event
 from supportgraph.server.schemas import (
+    GUARD_STATUSES,
     AgentMessage,
     ForkRequest,
     Message,
     NewThread,
     ThreadCreated,
     ThreadSummary,
+    bounded_metadata,
+    document_errors,
+    error_responses,
 )
 
 log = logging.getLogger("supportgraph.server")
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
         description="Customer-support chat over HTTP: threads, messages (JSON or SSE), "
         "human handoff, privacy. Authenticate with `Authorization: Bearer <API key>`.",
         lifespan=lifespan,
+        responses=error_responses(*GUARD_STATUSES),  # the guard may refuse any request
     )
     app.state.keyring = keyring
     app.state.metrics = metrics
@@ -99,12 +104,15 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
             )
         return who
 
+    scope_checks: dict[Any, tuple[str, ...]] = {}  # for the OpenAPI: which routes may 403
+
     def needs(*scopes: str) -> Any:
         def check(who: Caller = Depends(caller)) -> Caller:
             if not who.may(*scopes):
                 raise HTTPException(403, f"this key's scope ({who.scope}) cannot do this")
             return who
 
+        scope_checks[check] = scopes
         return Depends(check)
 
     async def own_thread(thread_id: str, who: Caller, agent: SupportAgent) -> dict[str, Any]:
@@ -120,6 +128,7 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
     async def create_thread(
         body: NewThread, request: Request, who: Caller = needs("client")
     ) -> Any:
+        bounded_metadata(body.metadata, settings.max_metadata_keys, settings.max_metadata_bytes)
         thread_id = f"th_{uuid.uuid4().hex[:20]}"
         metadata = {"locale": body.locale, "channel": body.channel, **body.metadata}
         await agent_of(request).transcript.create_thread(thread_id, who.key_id, metadata)
@@ -300,7 +309,12 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
         await agent.transcript.mark_handoff(thread_id, "claimed", who.key_id)
         return {"thread_id": thread_id, "status": "claimed", "claimed_by": who.key_id}
 
-    @app.post("/v1/threads/{thread_id}/agent-messages", response_model=TurnRecord, tags=["handoff"])
+    @app.post(
+        "/v1/threads/{thread_id}/agent-messages",
+        response_model=TurnRecord,
+        tags=["handoff"],
+        responses=error_responses(409),
+    )
     async def agent_message(
         thread_id: str, body: AgentMessage, request: Request, who: Caller = needs("agent")
     ) -> Any:
@@ -313,7 +327,12 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
         except InvalidMessage as exc:
             raise HTTPException(422, str(exc)) from exc
 
-    @app.post("/v1/handoffs/{thread_id}/release", response_model=TurnRecord, tags=["handoff"])
+    @app.post(
+        "/v1/handoffs/{thread_id}/release",
+        response_model=TurnRecord,
+        tags=["handoff"],
+        responses=error_responses(409),
+    )
     async def release(thread_id: str, request: Request, who: Caller = needs("agent")) -> Any:
         agent = agent_of(request)
         await own_thread(thread_id, who, agent)
@@ -346,7 +365,7 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
     async def healthz() -> Any:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops"])
+    @app.get("/readyz", tags=["ops"], responses={503: {"description": "Not ready: the checks"}})
     async def readyz(request: Request) -> Any:
         agent = agent_of(request)
         checks: dict[str, str] = {}
@@ -367,7 +386,11 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["ops"])
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text"}},
+    )
     async def prometheus() -> PlainTextResponse:
         from prometheus_client import generate_latest
 
@@ -397,7 +420,8 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
 
     from supportgraph.server.langgraph_api import mount_langgraph_api
 
-    mount_langgraph_api(app, needs)
+    mount_langgraph_api(app, needs, settings)
+    document_errors(app, scope_checks)
     # Last, so outermost: only Starlette's own error wrappers, which never read a body, are
     # outside it, and an exception a route raises reaches the Guard before them.
     app.add_middleware(Guard, limits=Limits.from_settings(settings), metrics=metrics)

@@ -22,7 +22,16 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from supportgraph.agent import InvalidMessage, NoPendingHandoff, SupportAgent
+from supportgraph.config import Settings
 from supportgraph.server.auth import AGENT_WRITABLE_STATE, Caller
+from supportgraph.server.langgraph_schemas import (
+    AssistantSearch,
+    RunCreate,
+    ThreadCreate,
+    ThreadHistory,
+    ThreadStateUpdate,
+)
+from supportgraph.server.schemas import bounded_metadata, error_responses
 from supportgraph.state import ConversationState
 
 STATE_FIELDS = frozenset(ConversationState.__annotations__)
@@ -87,7 +96,7 @@ def _state(snapshot: Any, thread_id: str) -> dict[str, Any]:
     }
 
 
-def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
+def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any], settings: Settings) -> None:
     def agent_of(request: Request) -> SupportAgent:
         return request.app.state.agent  # type: ignore[no-any-return]
 
@@ -119,9 +128,10 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
         }
 
     @app.post("/assistants/search", tags=["langgraph-api"])
-    async def assistants_search(request: Request, who: Caller = needs("client", "agent")) -> Any:
-        body = await _json(request)
-        graph_id = body.get("graph_id")
+    async def assistants_search(
+        body: AssistantSearch | None = None, who: Caller = needs("client", "agent")
+    ) -> Any:
+        graph_id = body.graph_id if body else None
         return [_assistant()] if graph_id in (None, ASSISTANT_ID) else []
 
     @app.get("/assistants/{assistant_id}", tags=["langgraph-api"])
@@ -130,11 +140,16 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
             raise HTTPException(404, f"Assistant {assistant_id} not found")
         return _assistant()
 
-    @app.post("/threads", tags=["langgraph-api"])
-    async def threads_create(request: Request, who: Caller = needs("client")) -> Any:
-        body = await _json(request)
+    @app.post("/threads", tags=["langgraph-api"], responses=error_responses(409))
+    async def threads_create(
+        request: Request, body: ThreadCreate | None = None, who: Caller = needs("client")
+    ) -> Any:
+        body = body or ThreadCreate()
+        metadata = bounded_metadata(
+            body.metadata, settings.max_metadata_keys, settings.max_metadata_bytes
+        )
         agent = agent_of(request)
-        wanted = body.get("thread_id")
+        wanted = body.thread_id
         if wanted is None:
             thread_id = str(uuid.uuid4())
         else:
@@ -148,12 +163,10 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
                     422, "a client key cannot choose a thread_id: omit it to get a new thread"
                 )
             if existing is not None or await agent.thread_exists(thread_id):
-                if body.get("if_exists") == "do_nothing" and existing is not None:
+                if body.if_exists == "do_nothing" and existing is not None:
                     return await thread_object(request, thread_id, existing)
                 raise HTTPException(409, f"Thread {thread_id} already exists")
-        await agent.transcript.create_thread(
-            thread_id, who.key_id, dict(body.get("metadata") or {})
-        )
+        await agent.transcript.create_thread(thread_id, who.key_id, metadata)
         meta = await agent.transcript.thread_meta(thread_id)
         assert meta is not None
         return await thread_object(request, thread_id, meta)
@@ -176,11 +189,13 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
 
     @app.post("/threads/{thread_id}/history", tags=["langgraph-api"])
     async def threads_history(
-        thread_id: str, request: Request, who: Caller = needs("client", "agent")
+        thread_id: str,
+        request: Request,
+        body: ThreadHistory | None = None,
+        who: Caller = needs("client", "agent"),
     ) -> Any:
         await thread_for(request, thread_id, who)
-        body = await _json(request)
-        limit = int(body.get("limit") or 10)
+        limit = body.limit if body else 10
         states = []
         async for snapshot in agent_of(request).graph.aget_state_history(
             {"configurable": {"thread_id": thread_id}}, limit=limit
@@ -190,13 +205,16 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
 
     @app.post("/threads/{thread_id}/state", tags=["langgraph-api"])
     async def threads_update_state(
-        thread_id: str, request: Request, who: Caller = needs("agent")
+        thread_id: str,
+        request: Request,
+        body: ThreadStateUpdate | None = None,
+        who: Caller = needs("agent"),
     ) -> Any:
         await thread_for(request, thread_id, who)
-        body = await _json(request)
+        body = body or ThreadStateUpdate()
         agent = agent_of(request)
-        values = body.get("values") or {}
-        as_node = body.get("as_node")
+        values = body.values or {}
+        as_node = body.as_node
         if not isinstance(values, dict):
             raise HTTPException(422, "values must be an object of state fields")
         unknown = sorted(set(values) - STATE_FIELDS)
@@ -217,16 +235,17 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
         new = await agent.update_state(thread_id, values, as_node)
         return {"checkpoint": _checkpoint(new, thread_id)}
 
-    async def start_run(request: Request, thread_id: str, who: Caller, on_event: Any = None) -> Any:
-        body = await _json(request)
-        if body.get("assistant_id") not in (None, ASSISTANT_ID):
-            raise HTTPException(404, f"Assistant {body.get('assistant_id')} not found")
+    async def start_run(
+        request: Request, thread_id: str, who: Caller, body: RunCreate, on_event: Any = None
+    ) -> Any:
+        if body.assistant_id not in (None, ASSISTANT_ID):
+            raise HTTPException(404, f"Assistant {body.assistant_id} not found")
         agent = agent_of(request)
-        if body.get("multitask_strategy") == "reject" and agent.locks.busy(thread_id):
+        if body.multitask_strategy == "reject" and agent.locks.busy(thread_id):
             raise HTTPException(409, f"Thread {thread_id} is busy with another run")
-        command = body.get("command") or {}
-        if "resume" in command:
-            resume = command["resume"]
+        command = body.command
+        if command is not None and "resume" in command.model_fields_set:
+            resume = command.resume
             decision = (
                 resume if isinstance(resume, dict) else {"action": "reply", "text": str(resume)}
             )
@@ -240,7 +259,9 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
                 )
             except NoPendingHandoff as exc:
                 raise HTTPException(409, str(exc)) from exc
-        text = (body.get("input") or {}).get("text")
+            except InvalidMessage as exc:
+                raise HTTPException(422, str(exc)) from exc
+        text = body.input.text if body.input else None
         if not isinstance(text, str):
             raise HTTPException(422, 'input must be {"text": "<customer message>"}')
         try:
@@ -257,26 +278,44 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
             values["__interrupt__"] = [{"value": i.value, "id": i.id} for i in snapshot.interrupts]
         return values
 
-    @app.post("/threads/{thread_id}/runs/wait", tags=["langgraph-api"])
+    @app.post(
+        "/threads/{thread_id}/runs/wait",
+        tags=["langgraph-api"],
+        responses=error_responses(403, 409),
+    )
     async def runs_wait(
-        thread_id: str, request: Request, who: Caller = needs("client", "agent")
+        thread_id: str,
+        request: Request,
+        body: RunCreate | None = None,
+        who: Caller = needs("client", "agent"),
     ) -> Any:
         await thread_for(request, thread_id, who)
         run_id = str(uuid.uuid4())
-        await start_run(request, thread_id, who)
+        await start_run(request, thread_id, who, body or RunCreate())
         return JSONResponse(
             await final_values(request, thread_id),
             headers={"Content-Location": f"/threads/{thread_id}/runs/{run_id}"},
         )
 
-    @app.post("/threads/{thread_id}/runs/stream", tags=["langgraph-api"])
+    @app.post(
+        "/threads/{thread_id}/runs/stream",
+        tags=["langgraph-api"],
+        responses={
+            200: {
+                "content": {"text/event-stream": {}},
+                "description": "SSE: metadata, then values / updates / messages, or error",
+            }
+        },
+    )
     async def runs_stream(
-        thread_id: str, request: Request, who: Caller = needs("client", "agent")
+        thread_id: str,
+        request: Request,
+        body: RunCreate | None = None,
+        who: Caller = needs("client", "agent"),
     ) -> Any:
         await thread_for(request, thread_id, who)
-        body = await _json(request)
-        modes = body.get("stream_mode") or ["values"]
-        modes = [modes] if isinstance(modes, str) else list(modes)
+        create = body or RunCreate()
+        modes = create.modes()
         run_id = str(uuid.uuid4())
         queue: asyncio.Queue[tuple[str, Any] | None] = asyncio.Queue()
 
@@ -291,7 +330,7 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
 
         async def run() -> None:
             try:
-                await start_run(request, thread_id, who, sink)
+                await start_run(request, thread_id, who, create, sink)
                 if "values" in modes:
                     await queue.put(("values", await final_values(request, thread_id)))
             except HTTPException as exc:
@@ -316,16 +355,3 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any]) -> None:
                 "Cache-Control": "no-cache",
             },
         )
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise HTTPException(422, f"invalid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise HTTPException(422, "the body must be a JSON object")
-    return data
