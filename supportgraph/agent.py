@@ -519,21 +519,18 @@ class SupportAgent:
                     Path(branch["store_path"] + suffix).unlink(missing_ok=True)
 
     async def export_customer(self, customer_id: str) -> dict[str, Any] | None:
-        """Everything stored about a customer: store records and their conversations."""
-        data = self.store_privacy().customer_data(customer_id)
-        if data is None:
-            return None
-        threads = []
-        for thread_id in await self.transcript.threads_of_customer(customer_id):
-            turns = await self.transcript.records(thread_id)
-            threads.append({"thread_id": thread_id, "turns": [t.model_dump() for t in turns]})
-        return {**data, "threads": threads}
+        """Everything stored about a customer: store records and the conversations that name
+        them (supportgraph.privacy); None for an unknown customer."""
+        from supportgraph import privacy
+
+        return await privacy.export_customer(self, customer_id)
 
     async def erase_customer(self, customer_id: str) -> bool:
-        """Erase a customer's conversations and store records (orders are anonymized)."""
-        for thread_id in await self.transcript.threads_of_customer(customer_id):
-            await self.delete_thread(thread_id)
-        return self.store_privacy().erase_customer(customer_id)
+        """Erase a customer everywhere their data went (supportgraph.privacy; orders are kept
+        anonymized); False, changing nothing, for an unknown customer."""
+        from supportgraph import privacy
+
+        return await privacy.erase_customer(self, customer_id)
 
     def store_privacy(self) -> Any:
         store = self.deps.store
