@@ -124,6 +124,15 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
 
     # -- threads and messages ---------------------------------------------------------------
 
+    def message_id_of(request: Request, in_body: str | None) -> str | None:
+        """The client's id for a message: the Idempotency-Key header or client_message_id."""
+        header = request.headers.get("idempotency-key")
+        if header is not None and not 0 < len(header) <= 200:
+            raise HTTPException(422, "Idempotency-Key must be 1-200 characters")
+        if header and in_body and header != in_body:
+            raise HTTPException(422, "Idempotency-Key and client_message_id differ")
+        return header or in_body
+
     @app.post("/v1/threads", response_model=ThreadCreated, status_code=201, tags=["threads"])
     async def create_thread(
         body: NewThread, request: Request, who: Caller = needs("client")
@@ -152,14 +161,15 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
         await own_thread(thread_id, who, agent)
         if len(body.text) > settings.max_message_chars:
             raise HTTPException(413, f"message longer than {settings.max_message_chars} characters")
+        message_id = message_id_of(request, body.client_message_id)
         if "text/event-stream" in request.headers.get("accept", ""):
             return StreamingResponse(
-                stream_turn(agent, thread_id, body.text, request),
+                stream_turn(agent, thread_id, body.text, request, message_id),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache"},
             )
         try:
-            record = await agent.send(thread_id, body.text)
+            record = await agent.send(thread_id, body.text, client_message_id=message_id)
         except InvalidMessage as exc:
             raise HTTPException(422, str(exc)) from exc
         metrics.observe(record)
@@ -175,7 +185,11 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
         return record
 
     async def stream_turn(
-        agent: SupportAgent, thread_id: str, text: str, request: Request
+        agent: SupportAgent,
+        thread_id: str,
+        text: str,
+        request: Request,
+        message_id: str | None = None,
     ) -> AsyncIterator[str]:
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
@@ -187,7 +201,9 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
 
         async def run() -> None:
             try:
-                record = await agent.send(thread_id, text, on_event=sink)
+                record = await agent.send(
+                    thread_id, text, on_event=sink, client_message_id=message_id
+                )
                 metrics.observe(record)
                 await queue.put(("turn", record.model_dump(mode="json")))
             except InvalidMessage as exc:

@@ -57,6 +57,13 @@ class Message(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"text": "Where is my order SG-10002?"}]}
     )
     text: str = Field(description="The customer's message")
+    client_message_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Your id for this message (or the Idempotency-Key header): sending it "
+        "again returns the first TurnRecord instead of running a new turn",
+    )
 
 
 class AgentMessage(BaseModel):
