@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from langgraph_sdk import get_client
 
@@ -146,3 +147,15 @@ async def test_fields_the_sdk_sends_that_this_server_does_not_use_are_accepted(
     assert parts[0].event == "metadata" and parts[-1].data["awaiting"] == "order_id"
     history = await client.threads.get_history(tid, limit=2, metadata={"source": "sdk"})
     assert len(history) == 2
+
+
+async def test_a_run_retried_with_the_same_idempotency_key_runs_once(server: str) -> None:
+    client = get_client(url=server, api_key=CLIENT, headers={"Idempotency-Key": "run-1"})
+    tid = (await client.threads.create())["thread_id"]
+    first = await client.runs.wait(tid, "supportgraph", input={"text": "Where is my order?"})
+    again = await client.runs.wait(tid, "supportgraph", input={"text": "Where is my order?"})
+    assert first["awaiting"] == again["awaiting"] == "order_id"
+    turns = httpx.get(
+        f"{server}/v1/threads/{tid}/turns", headers={"Authorization": f"Bearer {CLIENT}"}
+    ).json()
+    assert [t["turn"] for t in turns] == [1]

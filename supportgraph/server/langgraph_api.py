@@ -264,8 +264,14 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any], settings: Setti
         text = body.input.text if body.input else None
         if not isinstance(text, str):
             raise HTTPException(422, 'input must be {"text": "<customer message>"}')
+        # LangGraph clients may send an Idempotency-Key too: a retried run replays nothing.
+        message_id = request.headers.get("idempotency-key") or None
+        if message_id is not None and len(message_id) > 200:
+            raise HTTPException(422, "Idempotency-Key must be 1-200 characters")
         try:
-            return await agent.send(thread_id, text, on_event=on_event)
+            return await agent.send(
+                thread_id, text, on_event=on_event, client_message_id=message_id
+            )
         except InvalidMessage as exc:
             raise HTTPException(422, str(exc)) from exc
 
