@@ -382,6 +382,24 @@ def test_an_exception_in_a_route_is_a_json_500_logged_counted_and_the_connection
     assert "customer text" not in json.dumps(events)
 
 
+def test_a_client_gone_mid_body_is_logged_as_499_not_as_a_server_error(
+    guarded_app: tuple[str, Metrics, list[logging.LogRecord]],
+) -> None:
+    url, metrics, records = guarded_app
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"POST /boom HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    deadline = time.time() + 5
+    while time.time() < deadline and not any(r.getMessage() == "http" for r in records):
+        time.sleep(0.05)
+    access = [getattr(r, "fields", {}) for r in records if r.getMessage() == "http"]
+    assert access and access[0]["status"] == 499 and access[0]["refused"] == "client_gone"
+    assert not [r for r in records if r.getMessage() == "unhandled"]  # the route never ran
+    counted = metrics.registry.get_sample_value
+    assert counted("supportgraph_http_requests_total", {"status": "499"}) == 1
+    assert counted("supportgraph_http_requests_total", {"status": "500"}) is None
+
+
 def test_the_depth_scan_skips_strings_and_is_linear() -> None:
     assert not json_depth_exceeds('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', 32)
     assert not json_depth_exceeds('{"a": "\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', 32)

@@ -164,6 +164,7 @@ class Guard:
                 await self._answer(send_out, refusal, request_id)
                 return
             except _Disconnected:
+                refused = "client_gone"
                 return
             try:
                 await self.app(scope, admitted, send_out)
@@ -181,14 +182,15 @@ class Guard:
                     return
                 await self._answer(send_out, Refusal(500, "internal", INTERNAL_MESSAGE), request_id)
         finally:
-            self.metrics.http.labels(str(status or 500)).inc()
+            status = status or 499  # nothing was answered: the client went away (nginx's 499)
+            self.metrics.http.labels(str(status)).inc()
             access: dict[str, Any] = {"refused": refused} if refused else {}
             log_event(
                 "http",
                 request_id=request_id,
                 method=scope.get("method"),
                 route=self._route(scope),
-                status=status or 500,
+                status=status,
                 ms=now_ms(start),
                 **access,
             )
