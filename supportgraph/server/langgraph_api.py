@@ -19,7 +19,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
 
 from supportgraph.agent import InvalidMessage, NoPendingHandoff, SupportAgent
 from supportgraph.config import Settings
@@ -27,6 +29,7 @@ from supportgraph.server.auth import AGENT_WRITABLE_STATE, Caller
 from supportgraph.server.langgraph_schemas import (
     AssistantSearch,
     RunCreate,
+    StateValues,
     ThreadCreate,
     ThreadHistory,
     ThreadStateUpdate,
@@ -232,6 +235,12 @@ def mount_langgraph_api(app: FastAPI, needs: Callable[..., Any], settings: Setti
             raise HTTPException(
                 422, f"as_node must be one of {', '.join(sorted(agent.node_names()))}"
             )
+        try:  # each field of the type the graph expects: a wrong one breaks the next turns
+            values = StateValues.model_validate(values).model_dump(exclude_unset=True)
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**e, "loc": ("body", "values", *e["loc"])} for e in exc.errors()]
+            ) from exc
         new = await agent.update_state(thread_id, values, as_node)
         return {"checkpoint": _checkpoint(new, thread_id)}
 

@@ -8,9 +8,11 @@ sends more keeps working. A wrong type is a 422 in the API's error shape, never 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin, get_type_hints, is_typeddict
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from supportgraph.state import ConversationState
 
 # The stream modes runs.stream serves; the SDK knows more, which this server does not stream.
 StreamMode = Literal["values", "updates", "messages-tuple"]
@@ -119,3 +121,25 @@ class RunCreate(LangGraphBody):
     def modes(self) -> list[str]:
         mode = self.stream_mode or ["values"]
         return [mode] if isinstance(mode, str) else list(mode)
+
+
+def _model_of(typed: Any, name: str, total: bool) -> type[BaseModel]:
+    """A pydantic model of a TypedDict (pydantic refuses typing.TypedDict before Python 3.12):
+    required keys are required unless `total` is False, nested TypedDicts become models."""
+
+    def convert(tp: Any) -> Any:
+        if is_typeddict(tp):
+            return _model_of(tp, tp.__name__, total=True)
+        if get_origin(tp) is list:
+            return list[convert(get_args(tp)[0])]  # type: ignore[misc]
+        return tp
+
+    fields: dict[str, Any] = {
+        key: (convert(tp), ... if total and key in typed.__required_keys__ else None)
+        for key, tp in get_type_hints(typed).items()
+    }
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+# The types of the state fields update_state may write; checked after the scope checks.
+StateValues = _model_of(ConversationState, "StateValues", total=False)
