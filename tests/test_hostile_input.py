@@ -18,8 +18,9 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from prometheus_client import generate_latest
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from supportgraph.server.guard import Guard, Limits, json_depth_exceeds
@@ -327,7 +328,17 @@ def guarded_app() -> Iterator[tuple[str, Metrics, list[logging.LogRecord]]]:
         return JSONResponse({"ok": True, "request_id": request.state.request_id})
 
     metrics = Metrics()
-    app = Starlette(routes=[Route("/boom", boom, methods=["GET", "POST"]), Route("/ok", ok)])
+
+    async def prometheus(request: Any) -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(metrics.registry).decode())
+
+    app = Starlette(
+        routes=[
+            Route("/boom", boom, methods=["GET", "POST"]),
+            Route("/ok", ok),
+            Route("/metrics", prometheus),
+        ]
+    )
     app.add_middleware(Guard, limits=Limits(), metrics=metrics)
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
@@ -355,7 +366,7 @@ def guarded_app() -> Iterator[tuple[str, Metrics, list[logging.LogRecord]]]:
 def test_an_exception_in_a_route_is_a_json_500_logged_counted_and_the_connection_lives(
     guarded_app: tuple[str, Metrics, list[logging.LogRecord]],
 ) -> None:
-    url, metrics, records = guarded_app
+    url, _, records = guarded_app
     with httpx.Client(base_url=url, timeout=10) as http:
         r = http.get("/boom", headers={"X-Request-ID": "boom-1"})
         assert r.status_code == 500 and r.headers["x-request-id"] == "boom-1"
@@ -369,9 +380,10 @@ def test_an_exception_in_a_route_is_a_json_500_logged_counted_and_the_connection
         after = http.get("/ok")
         assert after.status_code == 200 and local_port(after) == local_port(r)
         assert after.json()["request_id"] == after.headers["x-request-id"]
-    counted = metrics.registry.get_sample_value
-    assert counted("supportgraph_http_requests_total", {"status": "500"}) == 1
-    assert counted("supportgraph_http_requests_total", {"status": "200"}) == 1
+        exposed = http.get("/metrics")
+        assert local_port(exposed) == local_port(r)
+    assert 'supportgraph_http_requests_total{status="500"} 1.0' in exposed.text
+    assert 'supportgraph_http_requests_total{status="200"} 1.0' in exposed.text
     events = [(rec.getMessage(), getattr(rec, "fields", {})) for rec in records]
     unhandled = [f for e, f in events if e == "unhandled"]
     assert unhandled and unhandled[0]["error"] == "RuntimeError"
