@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 KEYS = {
     "client-key-one-0123456789": "client",
@@ -125,3 +126,27 @@ def stream_message(http: httpx.Client, thread: str, text: str, key: str) -> list
         headers={**auth(key), "Accept": "text/event-stream"},
     ) as response:
         return sse_events(response)
+
+
+def server_fixtures(name: str, **options: Any) -> tuple[Any, Any, Any]:
+    """A test module's own server as module-scoped fixtures (server_dir, server, http):
+
+        server_dir, server, http = server_fixtures("security", env={...})
+
+    `options` go to `running_server`; the session's trained model and KB are shared."""
+
+    @pytest.fixture(scope="module")
+    def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return tmp_path_factory.mktemp(name)
+
+    @pytest.fixture(scope="module")
+    def server(server_dir: Path, data_dir: Path) -> Iterator[str]:
+        with running_server(server_dir, shared=data_dir, **options) as url:
+            yield url
+
+    @pytest.fixture(scope="module")
+    def http(server: str) -> Iterator[httpx.Client]:
+        with httpx.Client(base_url=server, timeout=60) as client:
+            yield client
+
+    return server_dir, server, http

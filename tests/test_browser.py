@@ -136,7 +136,9 @@ def test_replay_page_shows_paths_diffs_and_forks(server: str, browser, tmp_path:
     page.close()
 
 
-def test_chat_page_retries_a_lost_answer_with_the_same_idempotency_key(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+def test_chat_page_retries_a_lost_answer_with_the_same_idempotency_key(
+    server: str, browser
+) -> None:  # type: ignore[no-untyped-def]
     """The server ran the turn but the answer never reached the page (the connection broke):
     the page retries with the same Idempotency-Key and shows the first answer; one turn ran."""
     import httpx

@@ -6,31 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from supportgraph.agent import InvalidMessage, SupportAgent
-from tests.server_helpers import CLIENT, auth, running_server
+from tests.server_helpers import CLIENT, auth, server_fixtures
 
-
-@pytest.fixture(scope="module")
-def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("durability")
-
-
-@pytest.fixture(scope="module")
-def server(server_dir: Path, data_dir: Path) -> Iterator[str]:
-    with running_server(server_dir, shared=data_dir) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def http(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=60) as client:
-        yield client
+server_dir, server, http = server_fixtures("durability")
 
 
 def new_thread(http: httpx.Client) -> str:

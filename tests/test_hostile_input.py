@@ -25,26 +25,19 @@ from starlette.routing import Route
 
 from supportgraph.server.guard import Guard, Limits, json_depth_exceeds
 from supportgraph.server.observability import Metrics
-from tests.server_helpers import ADMIN, CLIENT, PIDS, auth, free_port, running_server
+from tests.server_helpers import (
+    ADMIN,
+    CLIENT,
+    PIDS,
+    auth,
+    free_port,
+    server_fixtures,
+)
 
 MB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("hostile")
-
-
-@pytest.fixture(scope="module")
-def server(server_dir: Path, data_dir: Path) -> Iterator[str]:
-    with running_server(server_dir, shared=data_dir) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def http(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=30) as client:
-        yield client
+server_dir, server, http = server_fixtures("hostile")
 
 
 @pytest.fixture(scope="module")

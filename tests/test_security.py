@@ -5,15 +5,13 @@ and the state fields each scope may write."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from supportgraph.agent import SupportAgent
 from supportgraph.config import Settings
-from tests.server_helpers import auth, running_server
+from tests.server_helpers import auth, server_fixtures
 
 # Two client keys that share their first 20 characters: ownership once compared 12.
 ALICE = "client-shared-prefix-AAAAAAAAAAAA"
@@ -23,23 +21,9 @@ ADMIN = "admin-key-for-security-tests-0001"
 KEYS = {ALICE: "client", MALLORY: "client", AGENT: "agent", ADMIN: "admin"}
 
 
-@pytest.fixture(scope="module")
-def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("security")
-
-
-@pytest.fixture(scope="module")
-def server(server_dir: Path, data_dir: Path) -> Iterator[str]:
-    with running_server(
-        server_dir, shared=data_dir, env={"SUPPORTGRAPH_API_KEYS": json.dumps(KEYS)}
-    ) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def http(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=30) as client:
-        yield client
+server_dir, server, http = server_fixtures(
+    "security", env={"SUPPORTGRAPH_API_KEYS": json.dumps(KEYS)}
+)
 
 
 def new_thread(http: httpx.Client, key: str) -> str:

@@ -5,30 +5,21 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.server_helpers import ADMIN, AGENT, CLIENT, OTHER_CLIENT, auth, running_server
+from tests.server_helpers import (
+    ADMIN,
+    AGENT,
+    CLIENT,
+    OTHER_CLIENT,
+    auth,
+    running_server,
+    server_fixtures,
+)
 
-
-@pytest.fixture(scope="module")
-def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("server")
-
-
-@pytest.fixture(scope="module")
-def server(server_dir: Path, data_dir: Path) -> Iterator[str]:
-    with running_server(server_dir, shared=data_dir) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def http(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=30) as client:
-        yield client
+server_dir, server, http = server_fixtures("server")
 
 
 def new_thread(http: httpx.Client, key: str = CLIENT) -> str:
