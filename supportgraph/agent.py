@@ -118,6 +118,10 @@ class SupportAgent:
         # Threads known not to be forks (one lookup per thread, not per turn); bounded so a
         # long-running server does not keep every thread id it ever saw.
         self._plain_threads: set[str] = set()
+        # Threads with a message in flight that this process did not finish (found at open,
+        # or left by a failed commit): only these need the recovery check before a message.
+        # Several worker processes share the database: then every message checks.
+        self._unfinished: set[str] = set()
 
     @classmethod
     @asynccontextmanager
@@ -226,7 +230,9 @@ class SupportAgent:
                 earlier = await self.transcript.record_for_message(thread_id, client_message_id)
                 if earlier is not None:
                     return self._same_message(earlier, message)
-            recovered = await self._recover(thread_id)
+            recovered = None
+            if self.settings.process_locks or thread_id in self._unfinished:
+                recovered = await self._recover(thread_id)
             if recovered is not None and recovered.customer_text == message:
                 if client_message_id in (None, recovered.client_message_id):
                     # The message whose turn a crash interrupted, sent again: its outcome.
@@ -252,7 +258,11 @@ class SupportAgent:
             record.latency_ms = round((time.perf_counter() - started) * 1000, 2)
             record.received_at = received
             record.client_message_id = client_message_id
-            await self._remember(record)
+            try:
+                await self._remember(record)
+            except BaseException:
+                self._unfinished.add(thread_id)  # the in-flight row stays: finish it next time
+                raise
             return record
 
     @staticmethod
@@ -299,6 +309,7 @@ class SupportAgent:
         """Finish every message whose turn a crash interrupted (run at open)."""
         done = []
         for item in await self.transcript.inflight():
+            self._unfinished.add(item["thread_id"])
             if item["kind"] == "recovered":
                 continue  # finished already; kept for the customer's retry
             async with self._lock(item["thread_id"]):
@@ -314,6 +325,7 @@ class SupportAgent:
         and clock (store writes carry idempotency keys: a write already made is returned,
         not repeated). `for_retry` (at start, with no customer waiting): the record is kept
         to answer the customer's retry of that message, once."""
+        self._unfinished.discard(thread_id)
         rows = await self.transcript.inflight(thread_id)
         if not rows:
             return None
@@ -348,7 +360,10 @@ class SupportAgent:
         record.recovered = True
         record.received_at = float(item["received_at"])
         record.client_message_id = item["client_message_id"]
-        await self._remember(record, recovered=for_retry and kind == "customer")
+        keep_for_retry = for_retry and kind == "customer"
+        await self._remember(record, recovered=keep_for_retry)
+        if keep_for_retry:
+            self._unfinished.add(thread_id)  # the customer's retry gets this record
         return record
 
     def _from_checkpoint(

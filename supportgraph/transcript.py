@@ -110,13 +110,10 @@ class Transcript:
             return await cur.fetchone()
 
     async def run(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """One statement in its own transaction; the number of rows it changed."""
-        async with self.lock:
-            cursor = await self.conn.execute(sql, tuple(params))
-            changed = cursor.rowcount
-            await cursor.close()
-            await self.conn.commit()
-            return changed
+        """One statement in its own transaction (the connection autocommits); the number of
+        rows it changed."""
+        async with self.lock, self.conn.execute(sql, tuple(params)) as cursor:
+            return int(cursor.rowcount)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -198,17 +195,14 @@ class Transcript:
         now = record.created_at or time.time()
         data = record.model_dump_json()
         async with self.transaction() as conn:
-            cursor = await conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM sg_turns WHERE thread_id = ?",
-                (record.thread_id,),
-            )
-            (seq,) = await cursor.fetchone() or (1,)
-            await cursor.close()
-            await conn.execute(
-                "INSERT INTO sg_turns (thread_id, seq, turn, author, record, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (record.thread_id, seq, record.turn, record.author, data, now),
-            )
+            # Safe here: no other coroutine can commit while this cursor is open (the lock).
+            async with conn.execute(
+                "INSERT INTO sg_turns (thread_id, seq, turn, author, record, created_at) VALUES "
+                "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM sg_turns WHERE thread_id = ?), "
+                "?, ?, ?, ?) RETURNING seq",
+                (record.thread_id, record.thread_id, record.turn, record.author, data, now),
+            ) as cursor:
+                (seq,) = await cursor.fetchone() or (1,)
             if steps:
                 await conn.execute(
                     "INSERT INTO sg_steps VALUES (?, ?, ?, ?)",

@@ -59,16 +59,35 @@ def kill_inside_transcript_write() -> None:
     """Die after the record's row is inserted, before its transaction commits."""
     original = Transcript.transaction
 
+    class DyingStatement:
+        """The INSERT of the record: executed, then the process dies (awaited or entered)."""
+
+        def __init__(self, statement: Any) -> None:
+            self.statement = statement
+
+        def __await__(self) -> Any:
+            result = yield from self.statement.__await__()
+            die()
+            return result
+
+        async def __aenter__(self) -> Any:
+            cursor = await self.statement.__aenter__()
+            die()
+            return cursor
+
+        async def __aexit__(self, *exc: Any) -> Any:
+            return await self.statement.__aexit__(*exc)
+
     @asynccontextmanager
     async def transaction(self: Transcript) -> Any:
         async with original(self) as conn:
 
             class Dying:
-                async def execute(self, sql: str, *args: Any) -> Any:
-                    result = await conn.execute(sql, *args)
+                def execute(self, sql: str, *args: Any) -> Any:
+                    statement = conn.execute(sql, *args)
                     if sql.startswith("INSERT INTO sg_turns"):
-                        die()
-                    return result
+                        return DyingStatement(statement)
+                    return statement
 
             yield Dying()
 
