@@ -101,19 +101,22 @@ class Transcript:
             await self.conn.executescript(SCHEMA)
             await self.conn.commit()
 
+    # Each helper is one trip to the connection's thread (execute and fetch together): the
+    # trips, not SQLite, are most of a small query's time.
     async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        async with self.lock, self.conn.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
+        async with self.lock:
+            return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def _one(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        async with self.lock, self.conn.execute(sql, tuple(params)) as cur:
-            return await cur.fetchone()
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
 
     async def run(self, sql: str, params: Iterable[Any] = ()) -> int:
         """One statement in its own transaction (the connection autocommits); the number of
         rows it changed."""
-        async with self.lock, self.conn.execute(sql, tuple(params)) as cursor:
-            return int(cursor.rowcount)
+        async with self.lock:
+            cursor = await self.conn.execute(sql, tuple(params))
+            return int(cursor.rowcount)  # a finished statement: closing it is not needed
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -195,14 +198,15 @@ class Transcript:
         now = record.created_at or time.time()
         data = record.model_dump_json()
         async with self.transaction() as conn:
-            # Safe here: no other coroutine can commit while this cursor is open (the lock).
-            async with conn.execute(
+            # The RETURNING row is read in the same trip, under the lock: no statement is left
+            # open for another coroutine's commit to collide with.
+            rows = await conn.execute_fetchall(
                 "INSERT INTO sg_turns (thread_id, seq, turn, author, record, created_at) VALUES "
                 "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM sg_turns WHERE thread_id = ?), "
                 "?, ?, ?, ?) RETURNING seq",
                 (record.thread_id, record.thread_id, record.turn, record.author, data, now),
-            ) as cursor:
-                (seq,) = await cursor.fetchone() or (1,)
+            )
+            (seq,) = next(iter(rows), (1,))
             if steps:
                 await conn.execute(
                     "INSERT INTO sg_steps VALUES (?, ?, ?, ?)",
