@@ -12,7 +12,6 @@ import asyncio
 import os
 import signal
 import sys
-from contextlib import asynccontextmanager
 from typing import Any
 
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -55,46 +54,22 @@ def kill_after_store_write(action: str) -> None:
     SqliteStore._write = wrapped  # type: ignore[method-assign]
 
 
-def kill_inside_transcript_write() -> None:
-    """Die after the record's row is inserted, before its transaction commits."""
-    original = Transcript.transaction
+async def kill_inside_transcript_write(agent: SupportAgent) -> None:
+    """Die inside the transaction that writes a turn's record: the record's INSERT has run,
+    its COMMIT has not (SQLite's trace callback sees each statement before it executes)."""
+    inserted = False
 
-    class DyingStatement:
-        """The INSERT of the record: executed, then the process dies (awaited or entered)."""
-
-        def __init__(self, statement: Any) -> None:
-            self.statement = statement
-
-        def __await__(self) -> Any:
-            result = yield from self.statement.__await__()
+    def trace(sql: str) -> None:
+        nonlocal inserted
+        if sql.startswith("INSERT INTO sg_turns"):
+            inserted = True
+        elif inserted and sql.strip().upper().startswith("COMMIT"):
             die()
-            return result
 
-        async def __aenter__(self) -> Any:
-            cursor = await self.statement.__aenter__()
-            die()
-            return cursor
-
-        async def __aexit__(self, *exc: Any) -> Any:
-            return await self.statement.__aexit__(*exc)
-
-    @asynccontextmanager
-    async def transaction(self: Transcript) -> Any:
-        async with original(self) as conn:
-
-            class Dying:
-                def execute(self, sql: str, *args: Any) -> Any:
-                    statement = conn.execute(sql, *args)
-                    if sql.startswith("INSERT INTO sg_turns"):
-                        return DyingStatement(statement)
-                    return statement
-
-            yield Dying()
-
-    Transcript.transaction = transaction  # type: ignore[method-assign,assignment]
+    await agent.transcript.conn.set_trace_callback(trace)
 
 
-def install(point: str) -> None:
+async def install(point: str, agent: SupportAgent) -> None:
     if point == "after_message_kept":
         kill_after(Transcript, "begin_turn")
     elif point == "after_tool":
@@ -102,7 +77,7 @@ def install(point: str) -> None:
     elif point == "after_checkpoint":
         kill_after(AsyncSqliteSaver, "aput")
     elif point == "inside_transcript_write":
-        kill_inside_transcript_write()
+        await kill_inside_transcript_write(agent)
     elif point == "after_commit":
         kill_after(Transcript, "commit_turn")
     else:
@@ -113,7 +88,7 @@ async def main(data_dir: str, thread: str, point: str) -> None:
     async with SupportAgent.open(Settings(data_dir=data_dir)) as agent:
         for text in SETUP:
             await agent.send(thread, text)
-        install(point)
+        await install(point, agent)
         await agent.send(thread, CONFIRM, client_message_id=CONFIRM_ID)
     raise SystemExit("the kill point was never reached")
 
