@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -55,3 +56,20 @@ def fake(fake_llm_server: FakeLLM) -> FakeLLM:
     """The fake model with no script, no recorded requests and default behaviours."""
     fake_llm_server.reset()
     return fake_llm_server
+
+
+# Marks of a test that starts another process: a server, a browser, the CLI, a killed child.
+PROCESS_FIXTURES = {"server", "browser"}
+PROCESS_CALLS = ("running_server(", "subprocess.", "cli(", "crash(")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that starts another process (server, browser, CLI) is slow: `-m "not slow"` is
+    the inner loop of in-process tests; the whole suite (CI) runs everything."""
+    for item in items:
+        function = getattr(item, "function", None)
+        source = inspect.getsource(function) if function is not None else ""
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())) or any(
+            call in source for call in PROCESS_CALLS
+        ):
+            item.add_marker(pytest.mark.slow)
