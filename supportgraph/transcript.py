@@ -266,15 +266,6 @@ class Transcript:
                 row = await cur.fetchone()
         return TurnRecord.model_validate_json(row[0]) if row else None
 
-    async def append(
-        self,
-        record: TurnRecord,
-        customer_id: str | None = None,
-        steps: list[dict[str, Any]] | None = None,
-    ) -> None:
-        """A record on its own (replay and tools that write history directly)."""
-        await self.commit_turn(record, customer_id, steps)
-
     async def steps(self, thread_id: str) -> dict[int, list[dict[str, Any]]]:
         """Node steps by record seq (1-based position in `records`)."""
         rows = await self._all(
@@ -392,12 +383,6 @@ class Transcript:
         if row is None:
             return None
         return {"owner": row[0], "metadata": json.loads(row[1]), "created_at": row[2]}
-
-    async def threads_of_customer(self, customer_id: str) -> list[str]:
-        rows = await self._all(
-            "SELECT thread_id FROM sg_threads WHERE customer_id = ?", (customer_id,)
-        )
-        return [r[0] for r in rows]
 
     # -- the handoff queue ----------------------------------------------------------------
 
