@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' fake 
 
 import httpx
 
-from supportgraph.agent import SupportAgent
 from supportgraph.config import EscalationRules, Settings
 from supportgraph.llm import client as model_client
 from supportgraph.llm.settings import LLMSettings
+from supportgraph.runtime.agent import SupportAgent
 from tests.llm_fake import serve_fake, shop_model
 from tests.server_helpers import CLIENT, auth, running_server
 

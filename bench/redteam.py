@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
-from supportgraph.agent import SupportAgent  # noqa: E402
 from supportgraph.config import Settings  # noqa: E402
+from supportgraph.runtime.agent import SupportAgent  # noqa: E402
 from tests.server_helpers import auth, running_server  # noqa: E402
 
 ALICE = "client-shared-prefix-AAAAAAAAAAAA"

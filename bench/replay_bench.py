@@ -14,9 +14,9 @@ from pathlib import Path
 
 from timeline_bench import SCRIPT  # bench/ is on sys.path when a script runs
 
-from supportgraph.agent import SupportAgent
 from supportgraph.config import EscalationRules, Settings
 from supportgraph.replay.rerun import rerun
+from supportgraph.runtime.agent import SupportAgent
 
 
 async def measure(turns: int) -> tuple[float, float, float, bool]:

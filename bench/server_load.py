@@ -97,8 +97,8 @@ async def http_run(url: str, customers: int, deadline: float) -> dict[str, float
 
 
 async def in_process(data_dir: Path, customers: int) -> dict[str, float]:
-    from supportgraph.agent import SupportAgent
     from supportgraph.config import Settings
+    from supportgraph.runtime.agent import SupportAgent
 
     latencies: list[float] = []
     async with SupportAgent.open(Settings(data_dir=data_dir)) as agent:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from _stats import pct  # bench/ is on sys.path when a script runs
 
-from supportgraph.agent import SupportAgent
 from supportgraph.config import EscalationRules, Settings
 from supportgraph.replay.timeline import build_timeline
+from supportgraph.runtime.agent import SupportAgent
 
 SCRIPT = [
     "Where is my order?",

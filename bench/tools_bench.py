@@ -21,9 +21,9 @@ from pathlib import Path
 
 from _stats import pct  # bench/ is on sys.path when a script runs
 
-from supportgraph.agent import SupportAgent
+from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.config import DEMO_BRAND_DIR, EscalationRules, Settings
-from supportgraph.tools.sqlite_store import SqliteStore
+from supportgraph.runtime.agent import SupportAgent
 
 DEMO_NOW = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC).timestamp()
 

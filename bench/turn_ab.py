@@ -29,8 +29,8 @@ async def worker(turns: int) -> None:
     """Runs inside a checkout (cwd): prints the p50 turn latency in ms."""
     sys.path.insert(0, os.getcwd())
     os.environ["ANONYMIZED_TELEMETRY"] = "False"
-    from supportgraph.agent import SupportAgent
     from supportgraph.config import Settings
+    from supportgraph.runtime.agent import SupportAgent
 
     async with SupportAgent.open(Settings(data_dir=Path(tempfile.mkdtemp()))) as agent:
         for n in range(40):  # load the models, warm the caches

@@ -56,8 +56,8 @@ def db_bytes(path: Path) -> int:
 async def run_agent(
     data_dir: Path, turns: int, sample_at: set[int]
 ) -> tuple[list[float], dict[int, int]]:
-    from supportgraph.agent import SupportAgent
     from supportgraph.config import EscalationRules, Settings
+    from supportgraph.runtime.agent import SupportAgent
 
     # The scripted questions repeat over 200 turns; the repetition rule would hand the thread
     # to a human after the 4th repeat and every later turn would only be queued.
@@ -86,7 +86,7 @@ class BareState(TypedDict, total=False):
 async def run_bare(path: Path, turns: int) -> list[float]:
     from langgraph.graph import END, START, StateGraph
 
-    from supportgraph.graph.checkpointer import open_sqlite
+    from supportgraph.runtime.checkpointer import open_sqlite
 
     def node(name: str) -> Any:
         async def run(state: BareState) -> dict[str, str]:

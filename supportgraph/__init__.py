@@ -11,14 +11,14 @@ __version__ = "0.1.0"
 __all__ = ["Settings", "SupportAgent", "TurnRecord"]
 
 if TYPE_CHECKING:
-    from supportgraph.agent import SupportAgent
     from supportgraph.config import Settings
-    from supportgraph.records import TurnRecord
+    from supportgraph.domain.records import TurnRecord
+    from supportgraph.runtime.agent import SupportAgent
 
 
 def __getattr__(name: str) -> Any:
     if name == "SupportAgent":
-        from supportgraph.agent import SupportAgent
+        from supportgraph.runtime.agent import SupportAgent
 
         return SupportAgent
     if name == "Settings":
@@ -26,7 +26,7 @@ def __getattr__(name: str) -> Any:
 
         return Settings
     if name == "TurnRecord":
-        from supportgraph.records import TurnRecord
+        from supportgraph.domain.records import TurnRecord
 
         return TurnRecord
     raise AttributeError(name)

@@ -48,7 +48,7 @@ def settings_for(data_dir: Path | None) -> Any:
 
 
 def run_with_agent(data_dir: Path | None, job: Callable[[Any], Awaitable[T]]) -> T:
-    from supportgraph.agent import SupportAgent
+    from supportgraph.runtime.agent import SupportAgent
 
     async def main() -> T:
         async with SupportAgent.open(settings_for(data_dir)) as agent:
@@ -82,7 +82,7 @@ def send(
     data_dir: DataDir = None,
 ) -> None:
     """Send one customer message and print the reply (or the TurnRecord with --json)."""
-    from supportgraph.agent import InvalidMessage
+    from supportgraph.runtime.agent import InvalidMessage
 
     async def job(agent: Any) -> Any:
         return await agent.send(thread, text)
@@ -110,7 +110,7 @@ def chat(
     """Chat with the demo store. /agent TEXT answers as a human agent, /release hands back, /quit."""
     from rich.console import Console
 
-    from supportgraph.agent import InvalidMessage, NoPendingHandoff, SupportAgent
+    from supportgraph.runtime.agent import InvalidMessage, NoPendingHandoff, SupportAgent
 
     console = Console()
     thread_id = thread or f"chat-{uuid.uuid4().hex[:8]}"
@@ -194,7 +194,7 @@ def agent_reply(
     data_dir: DataDir = None,
 ) -> None:
     """Reply as a human agent to a thread waiting in handoff (resumes it)."""
-    from supportgraph.agent import NoPendingHandoff
+    from supportgraph.runtime.agent import NoPendingHandoff
 
     async def job(agent: Any) -> Any:
         return await agent.agent_reply(thread, text)
@@ -409,10 +409,10 @@ def replay_fork(
 ) -> None:
     """Send a different message at turn N and continue on a new branch thread (the original
     thread is not changed; the branch writes to a sandbox copy of the store)."""
-    from supportgraph.agent import InvalidMessage
     from supportgraph.replay.fork import fork_thread
     from supportgraph.replay.history import ReplayError
     from supportgraph.replay.timeline import redact
+    from supportgraph.runtime.agent import InvalidMessage
 
     async def job(agent: Any) -> Any:
         return await fork_thread(agent, thread, turn, text, branch)
@@ -545,7 +545,7 @@ def store_load(
     data_dir: DataDir = None,
 ) -> None:
     """Validate and import a store; on any invalid record nothing is imported."""
-    from supportgraph.tools.sqlite_store import SqliteStore, StoreFileError, load_store_file
+    from supportgraph.backends.sqlite import SqliteStore, StoreFileError, load_store_file
 
     try:
         store = load_store_file(file)
@@ -569,7 +569,7 @@ def store_load(
 @store_app.command("export")
 def store_export(data_dir: DataDir = None) -> None:
     """Print the current store as JSON (the same format `store load` accepts)."""
-    from supportgraph.agent import open_store
+    from supportgraph.runtime.agent import open_store
 
     store = open_store(settings_for(data_dir))
     sys.stdout.write(store.export().model_dump_json(indent=1, exclude_none=True) + "\n")

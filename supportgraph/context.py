@@ -14,11 +14,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from supportgraph.backends.protocols import StoreBackend
 from supportgraph.config import Settings
 from supportgraph.nlu.entities import Catalogue
 from supportgraph.nlu.language import LanguageDetector
 from supportgraph.templates import Templates
-from supportgraph.tools.backends import StoreBackend
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
@@ -114,7 +114,7 @@ def default_deps() -> Deps:
     (LangGraph Studio / `langgraph dev` via langgraph.json). SupportAgent always passes its own."""
     global _default
     if _default is None:
-        from supportgraph.tools.sqlite_store import open_store_for
+        from supportgraph.backends.sqlite import open_store_for
 
         settings = Settings()
         store = open_store_for(settings)

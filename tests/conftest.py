@@ -13,8 +13,8 @@ import pytest
 # Tests never reach a network service: Chroma telemetry off before anything imports it.
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
-from supportgraph.agent import SupportAgent
 from supportgraph.config import Settings
+from supportgraph.runtime.agent import SupportAgent
 from tests.llm_fake import FakeLLM, serve_fake
 
 _ids = itertools.count(1)

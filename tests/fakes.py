@@ -19,9 +19,16 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from supportgraph.nlu.text import normalize
-from supportgraph.tools.backends import WriteRefused, WriteResult
-from supportgraph.tools.schema import (
+from supportgraph.backends.protocols import WriteRefused, WriteResult
+from supportgraph.backends.sqlite import (
+    _item,
+    _now_iso,
+    _total,
+    canonical_order_ids,
+    matching_variants,
+    variant_in_stock,
+)
+from supportgraph.domain.schema import (
     Address,
     Customer,
     Order,
@@ -30,14 +37,7 @@ from supportgraph.tools.schema import (
     Store,
     Variant,
 )
-from supportgraph.tools.sqlite_store import (
-    _item,
-    _now_iso,
-    _total,
-    canonical_order_ids,
-    matching_variants,
-    variant_in_stock,
-)
+from supportgraph.nlu.text import normalize
 
 M = TypeVar("M", bound=BaseModel)
 

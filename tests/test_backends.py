@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 import supportgraph
-from supportgraph.tools.backends import StoreBackend, WriteRefused
-from supportgraph.tools.schema import Address, Order, Store
-from supportgraph.tools.sqlite_store import SqliteStore, load_store_file
+from supportgraph.backends.protocols import StoreBackend, WriteRefused
+from supportgraph.backends.sqlite import SqliteStore, load_store_file
+from supportgraph.domain.schema import Address, Order, Store
 from tests.fakes import InMemoryStore
 
 DEMO_STORE = Path(supportgraph.__file__).parent / "brands" / "demo" / "store.json"
@@ -100,7 +100,7 @@ def _protocol_methods() -> dict[str, inspect.Signature]:
     names = {
         name
         for cls in StoreBackend.__mro__
-        if cls.__module__ == "supportgraph.tools.backends"
+        if cls.__module__ == "supportgraph.backends.protocols"
         for name, value in vars(cls).items()
         if inspect.iscoroutinefunction(value)
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from supportgraph.agent import InvalidMessage, SupportAgent
+from supportgraph.runtime.agent import InvalidMessage, SupportAgent
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t ", "\x00\x01\x02"])

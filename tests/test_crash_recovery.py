@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from supportgraph.agent import SupportAgent
 from supportgraph.config import Settings
+from supportgraph.runtime.agent import SupportAgent
 
 ROOT = Path(__file__).resolve().parent.parent
 POINTS = [

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from supportgraph.agent import InvalidMessage, SupportAgent
+from supportgraph.runtime.agent import InvalidMessage, SupportAgent
 from tests.server_helpers import CLIENT, auth, server_fixtures
 
 server_dir, server, http = server_fixtures("durability")

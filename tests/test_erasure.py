@@ -13,12 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from supportgraph.agent import SupportAgent
 from supportgraph.config import Settings
+from supportgraph.domain.schema import Address
 from supportgraph.nlu.requests import parse_address
 from supportgraph.replay.fork import fork_thread
-from supportgraph.sandbox import sandbox_settings
-from supportgraph.tools.schema import Address
+from supportgraph.runtime.agent import SupportAgent
+from supportgraph.runtime.sandbox import sandbox_settings
 from tests.conftest import converse
 from tests.server_helpers import ADMIN, CLIENT, auth, running_server
 

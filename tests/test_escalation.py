@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from supportgraph.agent import NoPendingHandoff, SupportAgent
+from supportgraph.runtime.agent import NoPendingHandoff, SupportAgent
 from tests.conftest import converse
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supportgraph.agent import SupportAgent
+from supportgraph.runtime.agent import SupportAgent
 from tests.conftest import converse
 
 

@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from supportgraph.agent import SupportAgent
+from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.config import Settings
 from supportgraph.llm.settings import LLMSettings
-from supportgraph.tools.sqlite_store import SqliteStore
+from supportgraph.runtime.agent import SupportAgent
 from tests.llm_fake import MODEL_VOICE, FakeLLM, Reply, request_kind, shop_model
 from tests.server_helpers import (
     CLIENT,

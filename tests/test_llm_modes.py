@@ -11,14 +11,14 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from supportgraph.domain.policy import check_call
+from supportgraph.domain.schema import Order
 from supportgraph.llm.phrasing import Facts
 from supportgraph.llm.service import LLMService
 from supportgraph.llm.settings import LLMSettings
 from supportgraph.llm.understanding import Understanding
 from supportgraph.nlu.intents import IntentGuess
 from supportgraph.tools.lc_tools import build_tools
-from supportgraph.tools.policy import check_call
-from supportgraph.tools.schema import Order
 from tests.llm_fake import FakeLLM, Reply, no_sleep
 
 EMAIL = "anna.schmidt@example.com"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from supportgraph.domain.schema import Product, Variant
 from supportgraph.nlu.entities import Catalogue, extract_entities
 from supportgraph.nlu.intents import IntentClassifier
 from supportgraph.nlu.language import LanguageDetector
 from supportgraph.nlu.sentiment import score_sentiment
 from supportgraph.nlu.text import word_count
-from supportgraph.tools.schema import Product, Variant
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from supportgraph.agent import SupportAgent
 from supportgraph.config import Settings
-from supportgraph.state import MESSAGE_WINDOW
+from supportgraph.domain.state import MESSAGE_WINDOW
+from supportgraph.runtime.agent import SupportAgent
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from supportgraph.agent import SupportAgent
+from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.config import DEMO_BRAND_DIR, Settings
 from supportgraph.evals.runner import run_cases
 from supportgraph.evals.suite import load_file
@@ -24,14 +24,14 @@ from supportgraph.replay.fork import fork_thread
 from supportgraph.replay.history import ReplayError
 from supportgraph.replay.rerun import rerun
 from supportgraph.replay.timeline import build_timeline
-from supportgraph.tools.sqlite_store import SqliteStore
+from supportgraph.runtime.agent import SupportAgent
 
 THREAD = "bug-42"
 # Written by a separate Python process: every later step reads what that process stored.
 CONVERSATION = textwrap.dedent(
     """
     import asyncio, sys
-    from supportgraph.agent import SupportAgent
+    from supportgraph.runtime.agent import SupportAgent
     from supportgraph.config import Settings
 
     async def main():

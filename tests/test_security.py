@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from supportgraph.agent import SupportAgent
 from supportgraph.config import Settings
+from supportgraph.runtime.agent import SupportAgent
 from tests.server_helpers import auth, server_fixtures
 
 # Two client keys that share their first 20 characters: ownership once compared 12.

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from supportgraph.agent import SupportAgent
+from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.config import Settings
-from supportgraph.tools.sqlite_store import SqliteStore
+from supportgraph.runtime.agent import SupportAgent
 from tests.conftest import converse
 
 # The demo store is generated for 2026-11-20; pin the clock so return windows are stable.

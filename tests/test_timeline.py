@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from supportgraph.agent import SupportAgent
 from supportgraph.config import Settings
 from supportgraph.replay.timeline import build_timeline
+from supportgraph.runtime.agent import SupportAgent
 
 
 async def test_timeline_after_a_restart(tmp_path: Path, data_dir: Path) -> None:

@@ -7,8 +7,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from supportgraph.domain.records import TurnRecord
 from supportgraph.evals.suite import Expect, StoreExpect
-from supportgraph.records import TurnRecord
 
 # Logging the conversation in the CRM is not a change a customer asked for.
 BOOKKEEPING = {"record_interaction"}

@@ -29,10 +29,10 @@ from deepeval.metrics import BaseMetric, ToolCorrectnessMetric
 from deepeval.models import DeepEvalBaseLLM
 from deepeval.test_case import LLMTestCase, ToolCall
 
+from supportgraph.domain.records import TurnRecord
 from supportgraph.evals.checks import check_turn
 from supportgraph.evals.runner import CaseResult, run_cases
 from supportgraph.evals.suite import Case, Expect, load_cases
-from supportgraph.records import TurnRecord
 
 # Expectation fields, grouped into the metric kinds they become.
 KINDS: dict[str, tuple[str, ...]] = {

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from supportgraph.agent import SupportAgent
+from supportgraph.backends.sqlite import SqliteStore, load_store_file
 from supportgraph.config import EscalationRules, Settings
+from supportgraph.domain.records import TurnRecord
+from supportgraph.domain.schema import Store
 from supportgraph.evals.checks import Failure, check_store, check_turn
 from supportgraph.evals.suite import Case
-from supportgraph.records import TurnRecord
-from supportgraph.sandbox import sandbox_settings
-from supportgraph.tools.schema import Store
-from supportgraph.tools.sqlite_store import SqliteStore, load_store_file
+from supportgraph.runtime.agent import SupportAgent
+from supportgraph.runtime.sandbox import sandbox_settings
 
 DEFAULT_CLOCK = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)
 DEFAULT_STEP_SECONDS = 5.0  # the clock moves this much before each turn (a typing pause)

@@ -7,6 +7,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from supportgraph.context import Deps
+from supportgraph.domain.state import ConversationState, TurnInput
 from supportgraph.nodes.act import act
 from supportgraph.nodes.adapt_persona import adapt_persona
 from supportgraph.nodes.detect_language import detect_language
@@ -15,7 +16,6 @@ from supportgraph.nodes.handoff import handoff
 from supportgraph.nodes.respond import respond
 from supportgraph.nodes.retrieve import needs_knowledge, retrieve
 from supportgraph.nodes.understand import understand
-from supportgraph.state import ConversationState, TurnInput
 
 NODE_NAMES = [
     "detect_language",

@@ -3,7 +3,7 @@
 The model sees the same LangChain tools the offline flows use (`bind_tools`). What it
 proposes, as structured tool calls or as JSON text in `content` (local servers), is checked
 against the tool names and argument schemas and returned; the graph's policy guard
-(tools/policy.py, through FlowContext.call_tool) decides whether anything runs.
+(domain/policy.py, through FlowContext.call_tool) decides whether anything runs.
 """
 
 from __future__ import annotations

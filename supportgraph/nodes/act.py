@@ -11,6 +11,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
+from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.requests import kinds
 from supportgraph.nodes.flows import changes
 from supportgraph.nodes.flows.base import FlowContext
@@ -19,7 +20,6 @@ from supportgraph.nodes.flows.orders import delivery_estimate, track_order
 from supportgraph.nodes.flows.products import product_inquiry, product_price, restock
 from supportgraph.nodes.flows.proposed import run_proposals
 from supportgraph.nodes.llm_turn import llm_for
-from supportgraph.state import ConversationState
 
 
 async def dispatch(ctx: FlowContext, intent: str) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps
+from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.text import normalize, word_count
-from supportgraph.state import ConversationState
 
 PERSONAS = ["newbie", "experimenter", "expert", "busy_parent", "product_seeker", "default"]
 

@@ -11,7 +11,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
-from supportgraph.state import ConversationState
+from supportgraph.domain.state import ConversationState
 
 
 async def detect_language(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
+from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.lexicon import legal_term
 from supportgraph.nlu.text import has_text
-from supportgraph.state import ConversationState
 
 PRIORITY_ORDER = ["low", "medium", "high", "critical"]
 NOT_QUESTIONS = {"greeting", "thanks_goodbye", "human_agent", "out_of_scope"}

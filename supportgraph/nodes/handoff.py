@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from supportgraph.context import Deps, deps_of
-from supportgraph.state import ConversationState
+from supportgraph.domain.state import ConversationState
 
 
 def build_summary(state: ConversationState) -> dict[str, Any]:

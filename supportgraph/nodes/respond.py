@@ -12,9 +12,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
+from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.text import has_text
 from supportgraph.nodes.llm_turn import add_usage, llm_for, redactor_for
-from supportgraph.state import ConversationState
 from supportgraph.templates import LANGUAGE_NAMES, Templates
 
 DEFAULT_KEYS = {

@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
-from supportgraph.state import ConversationState
+from supportgraph.domain.state import ConversationState
 
 # Intent -> KB documents (file stems) worth searching. Narrowing by topic makes a small
 # English-leaning embedding model reliable in four languages.

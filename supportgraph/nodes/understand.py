@@ -12,13 +12,13 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
+from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.entities import extract_entities
 from supportgraph.nlu.lexicon import asks_for_human, confirmation
 from supportgraph.nlu.requests import kinds, parse_address
 from supportgraph.nlu.sentiment import score_sentiment
 from supportgraph.nlu.text import has_text, word_count
 from supportgraph.nodes.llm_turn import add_usage, last_bot_message, llm_for, redactor_for
-from supportgraph.state import ConversationState
 
 NLU_CHARS = 1000  # classify the start of a very long message; the rest adds noise, not intent
 

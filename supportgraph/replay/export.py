@@ -13,12 +13,12 @@ from typing import Any
 
 import yaml
 
+from supportgraph.backends.sqlite import SqliteStore, load_store_file
+from supportgraph.domain.records import TurnRecord
+from supportgraph.domain.schema import Store
 from supportgraph.evals.runner import DEFAULT_STEP_SECONDS
 from supportgraph.evals.suite import Case
-from supportgraph.records import TurnRecord
 from supportgraph.replay.history import ThreadHistory, kind_of
-from supportgraph.tools.schema import Store
-from supportgraph.tools.sqlite_store import SqliteStore, load_store_file
 
 # Facts worth pinning in a reply: order ids, tracking numbers, amounts.
 REPLY_FACTS = re.compile(r"\b[A-Z]{2,}-?\d{3,}\b|\b\d+[.,]\d{2}\b")

@@ -14,9 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from supportgraph.records import TurnRecord
+from supportgraph.backends.sqlite import SqliteStore
+from supportgraph.domain.records import TurnRecord
 from supportgraph.replay.history import ReplayError, load_history
-from supportgraph.tools.sqlite_store import SqliteStore
 
 
 @dataclass

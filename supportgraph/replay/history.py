@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from supportgraph.records import TurnRecord
+from supportgraph.domain.records import TurnRecord
 
 
 class ReplayError(ValueError):

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from supportgraph.agent import NoPendingHandoff, SupportAgent
+from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.config import Settings
-from supportgraph.records import TurnRecord
+from supportgraph.domain.records import TurnRecord
 from supportgraph.replay.history import ThreadHistory, kind_of, load_history
-from supportgraph.sandbox import sandbox_settings
-from supportgraph.tools.sqlite_store import SqliteStore
+from supportgraph.runtime.agent import NoPendingHandoff, SupportAgent
+from supportgraph.runtime.sandbox import sandbox_settings
 
 COMPARED = ("author", "intent", "path", "tool_calls", "escalation", "awaiting", "reply", "error")
 PER_RUN_ARGS = {"key"}  # idempotency keys name the thread: they differ by construction

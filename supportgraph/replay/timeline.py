@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from supportgraph.records import TurnRecord
+from supportgraph.domain.records import TurnRecord
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # Not inside a longer token: checkpoint ids (uuids) and tracking numbers stay readable.

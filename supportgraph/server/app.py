@@ -21,9 +21,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from supportgraph.agent import InvalidMessage, NoPendingHandoff, SupportAgent
 from supportgraph.config import Settings
-from supportgraph.records import TurnRecord
+from supportgraph.domain.records import TurnRecord
+from supportgraph.runtime.agent import InvalidMessage, NoPendingHandoff, SupportAgent
 from supportgraph.server.auth import Caller, KeyRing, RateLimiter
 from supportgraph.server.guard import Guard, Limits, error_body
 from supportgraph.server.observability import Metrics, log_event

@@ -23,8 +23,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
-from supportgraph.agent import InvalidMessage, NoPendingHandoff, SupportAgent
 from supportgraph.config import Settings
+from supportgraph.domain.state import ConversationState
+from supportgraph.runtime.agent import InvalidMessage, NoPendingHandoff, SupportAgent
 from supportgraph.server.auth import AGENT_WRITABLE_STATE, Caller
 from supportgraph.server.langgraph_schemas import (
     AssistantSearch,
@@ -35,7 +36,6 @@ from supportgraph.server.langgraph_schemas import (
     ThreadStateUpdate,
 )
 from supportgraph.server.schemas import bounded_metadata, error_responses
-from supportgraph.state import ConversationState
 
 STATE_FIELDS = frozenset(ConversationState.__annotations__)
 

@@ -12,7 +12,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints, is_typedd
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from supportgraph.state import ConversationState
+from supportgraph.domain.state import ConversationState
 
 # The stream modes runs.stream serves; the SDK knows more, which this server does not stream.
 StreamMode = Literal["values", "updates", "messages-tuple"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from supportgraph.records import TurnRecord
+from supportgraph.domain.records import TurnRecord
 
 log = logging.getLogger("supportgraph.server")
 

@@ -12,10 +12,10 @@ from typing import Any, Literal
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
-from supportgraph.tools.backends import StoreBackend
-from supportgraph.tools.schema import Address
-from supportgraph.tools.shipping import FREE_SHIPPING_FROM, estimate
-from supportgraph.tools.sqlite_store import variant_in_stock
+from supportgraph.backends.protocols import StoreBackend
+from supportgraph.backends.sqlite import variant_in_stock
+from supportgraph.domain.schema import Address
+from supportgraph.domain.shipping import FREE_SHIPPING_FROM, estimate
 
 
 class EmailArgs(BaseModel):

@@ -16,10 +16,10 @@ from typing import Any
 
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from supportgraph.agent import SupportAgent
+from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.config import Settings
-from supportgraph.tools.sqlite_store import SqliteStore
-from supportgraph.transcript import Transcript
+from supportgraph.runtime.agent import SupportAgent
+from supportgraph.runtime.transcript import Transcript
 
 SETUP = ("I want to cancel my order SG-10001", "anna.schmidt@example.com")
 CONFIRM, CONFIRM_ID = "yes", "msg-yes-1"

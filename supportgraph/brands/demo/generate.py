@@ -1,7 +1,7 @@
 """Seeded generator for the demo store of "Sole & Thread" (apparel and shoes, Berlin, EUR).
 
 Writes ``store.json`` next to this file in the store format of
-``supportgraph.tools.schema`` (ARCHITECTURE.md 3.4). The output is deterministic:
+``supportgraph.domain.schema`` (ARCHITECTURE.md 3.4). The output is deterministic:
 one ``random.Random(42)``, no wall-clock time (every date is derived from
 ``REFERENCE_DATE``), no iteration over sets. Running it twice gives byte-identical files.
 
@@ -55,7 +55,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from supportgraph.tools.schema import STORE_SCHEMA_VERSION, Store
+from supportgraph.domain.schema import STORE_SCHEMA_VERSION, Store
 
 SEED = 42
 REFERENCE_DATE = date(2026, 11, 20)

@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from supportgraph.backends.protocols import WriteRefused
 from supportgraph.context import Deps
-from supportgraph.state import ConversationState
-from supportgraph.tools.backends import WriteRefused
-from supportgraph.tools.policy import Refusal, check_call
+from supportgraph.domain.policy import Refusal, check_call
+from supportgraph.domain.state import ConversationState
 
 T = TypeVar("T")
 

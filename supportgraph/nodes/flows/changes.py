@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from supportgraph.domain.policy import eligibility
+from supportgraph.domain.schema import Address, Customer, Order, Product
 from supportgraph.nlu.requests import kinds, parse_address
 from supportgraph.nodes.flows.base import FlowContext, Refused
 from supportgraph.nodes.flows.identity import ensure_identity
 from supportgraph.nodes.flows.orders import load_own_order
 from supportgraph.nodes.flows.products import load_product
 from supportgraph.templates import format_money
-from supportgraph.tools.policy import eligibility
-from supportgraph.tools.schema import Address, Customer, Order, Product
 
 REFUSAL_KEYS = {
     "not_eligible": "refuse_not_eligible",

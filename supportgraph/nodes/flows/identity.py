@@ -6,8 +6,8 @@ of another customer is reported as not found (never disclosed).
 
 from __future__ import annotations
 
+from supportgraph.domain.schema import Customer
 from supportgraph.nodes.flows.base import FlowContext
-from supportgraph.tools.schema import Customer
 
 
 def _verified(ctx: FlowContext, customer: Customer) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from supportgraph.domain.schema import Fulfilment, Order
 from supportgraph.nodes.flows.base import FlowContext, Refused
 from supportgraph.nodes.flows.identity import ensure_identity
 from supportgraph.templates import format_date, format_money
-from supportgraph.tools.schema import Fulfilment, Order
 
 
 async def load_own_order(ctx: FlowContext, flow: str) -> Order | None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from supportgraph.backends.sqlite import variant_in_stock
+from supportgraph.domain.schema import Product, Variant
 from supportgraph.nodes.flows.base import FlowContext
 from supportgraph.templates import format_money
-from supportgraph.tools.schema import Product, Variant
-from supportgraph.tools.sqlite_store import variant_in_stock
 
 MAX_LISTED = 4
 

@@ -9,9 +9,9 @@ import contextlib
 import json
 from typing import Any
 
+from supportgraph.domain.policy import CONFIRMED_WRITES, WRITES
 from supportgraph.nodes.flows.base import FlowContext, Refused
 from supportgraph.nodes.llm_turn import add_usage, redactor_for
-from supportgraph.tools.policy import CONFIRMED_WRITES, WRITES
 
 SYSTEM = (
     "You help customers of an online shop through its support chat. Call a tool only when "

@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from supportgraph.backends.sqlite import SqliteStore
+from supportgraph.domain.schema import Customer
 from supportgraph.nlu.text import strip_accents
-from supportgraph.tools.schema import Customer
-from supportgraph.tools.sqlite_store import SqliteStore
 
 log = logging.getLogger("supportgraph")
 # Where the transcript keeps what customers wrote (sg_steps compressed), and the checkpointer

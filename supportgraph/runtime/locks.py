@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from supportgraph.transcript import Transcript
+    from supportgraph.runtime.transcript import Transcript
 
 LEASE_SECONDS = 60.0
 SCHEMA = """CREATE TABLE IF NOT EXISTS sg_locks (

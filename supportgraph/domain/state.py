@@ -3,7 +3,7 @@
 Checkpoint cost must stay flat as a conversation grows (a 500-turn thread must not write its
 whole transcript into every checkpoint). So the state keeps only a bounded window of
 messages and bounded histories; the full transcript lives in the transcript table
-(supportgraph/transcript.py), written once per turn.
+(supportgraph/runtime/transcript.py), written once per turn.
 """
 
 from __future__ import annotations

@@ -18,17 +18,17 @@ from typing import Any
 
 from langgraph.types import Command
 
+from supportgraph.backends.sqlite import SqliteStore, open_store_for
 from supportgraph.config import Settings
 from supportgraph.context import Deps
+from supportgraph.domain.records import Escalation, ToolCall, TurnRecord
 from supportgraph.graph.builder import compile_graph
-from supportgraph.graph.checkpointer import open_sqlite
-from supportgraph.locks import ThreadLocks
 from supportgraph.nlu.entities import Catalogue
 from supportgraph.nlu.text import clean_message
-from supportgraph.records import Escalation, ToolCall, TurnRecord
+from supportgraph.runtime.checkpointer import open_sqlite
+from supportgraph.runtime.locks import ThreadLocks
+from supportgraph.runtime.transcript import Transcript
 from supportgraph.templates import Templates
-from supportgraph.tools.sqlite_store import SqliteStore, open_store_for
-from supportgraph.transcript import Transcript
 
 log = logging.getLogger("supportgraph")
 
@@ -535,15 +535,15 @@ class SupportAgent:
 
     async def export_customer(self, customer_id: str) -> dict[str, Any] | None:
         """Everything stored about a customer: store records and the conversations that name
-        them (supportgraph.privacy); None for an unknown customer."""
-        from supportgraph import privacy
+        them (supportgraph.runtime.privacy); None for an unknown customer."""
+        from supportgraph.runtime import privacy
 
         return await privacy.export_customer(self, customer_id)
 
     async def erase_customer(self, customer_id: str) -> bool:
-        """Erase a customer everywhere their data went (supportgraph.privacy; orders are kept
+        """Erase a customer everywhere their data went (supportgraph.runtime.privacy; orders are kept
         anonymized); False, changing nothing, for an unknown customer."""
-        from supportgraph import privacy
+        from supportgraph.runtime import privacy
 
         return await privacy.erase_customer(self, customer_id)
 

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from supportgraph.tools.schema import Order
+from supportgraph.domain.schema import Order
 
 # Which order statuses each order write accepts.
 ELIGIBLE_STATUS = {

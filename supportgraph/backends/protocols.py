@@ -1,6 +1,6 @@
 """Backend Protocols: what the graph needs from a shop's systems.
 
-One SQLite implementation ships (tools/sqlite_store.py); a shop can plug in its own
+One SQLite implementation ships (backends/sqlite.py); a shop can plug in its own
 (an HTTP client for its order system, say) by implementing these methods. Every write
 takes an idempotency key: the same key never writes twice and returns the first result.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from supportgraph.tools.schema import Address, Customer, Order, Product, Variant
+from supportgraph.domain.schema import Address, Customer, Order, Product, Variant
 
 WriteResult = dict[str, Any]
 

@@ -20,9 +20,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from supportgraph.nlu.text import normalize
-from supportgraph.tools.backends import WriteRefused, WriteResult
-from supportgraph.tools.schema import (
+from supportgraph.backends.protocols import WriteRefused, WriteResult
+from supportgraph.domain.schema import (
     STORE_SCHEMA_VERSION,
     Address,
     Customer,
@@ -32,6 +31,7 @@ from supportgraph.tools.schema import (
     Store,
     Variant,
 )
+from supportgraph.nlu.text import normalize
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -612,7 +612,7 @@ class SqliteStore:
         return self._write(key, "subscribe_restock", product_id, change)
 
     # -- privacy ----------------------------------------------------------------------------
-    # Found here by id and by the rows that hold it; `mentions` (from supportgraph.privacy) adds
+    # Found here by id and by the rows that hold it; `mentions` (from supportgraph.runtime.privacy) adds
     # what identifies the customer in free text (email, phone, name, street) as a predicate over
     # decoded JSON values. Rows are matched in Python, never with a LIKE pattern built from an id.
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import aiosqlite
 
-from supportgraph.records import TurnRecord
+from supportgraph.domain.records import TurnRecord
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sg_turns (
