@@ -43,9 +43,6 @@ class Settings(BaseSettings):
     checkpointer_url: str | None = None
     reply_languages: list[str] = Field(default_factory=lambda: ["en", "es", "fr", "de"])
     default_language: str = "en"
-    message_window: int = (
-        12  # messages kept in checkpointed state; the rest lives in the transcript
-    )
     max_message_chars: int = 4000
     return_window_days: int = 30
     escalation: EscalationRules = Field(default_factory=EscalationRules)

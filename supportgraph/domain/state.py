@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypedDict
 
-MESSAGE_WINDOW = 8  # four exchanges of context; the transcript keeps everything
+# Four exchanges of context; the transcript keeps everything. Fixed, not a setting: the
+# reducer is part of the checkpoint format, and a thread must read the same under every config.
+MESSAGE_WINDOW = 8
 SENTIMENT_WINDOW = 10
 
 
