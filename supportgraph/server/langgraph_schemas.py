@@ -1,4 +1,5 @@
-"""Request bodies of the LangGraph Server API subset (langgraph_api.py), published in OpenAPI.
+"""Request bodies of the LangGraph Server API subset (routes/langgraph.py, langgraph_runs.py),
+published in OpenAPI.
 
 The fields the official langgraph-sdk sends are declared with their types (read from
 langgraph_sdk/_async/{assistants,threads,runs}.py); fields this server does not use are

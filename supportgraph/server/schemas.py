@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI
@@ -11,6 +11,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.routing import BaseRoute
 
 
 class NewThread(BaseModel):
@@ -135,19 +136,24 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def document_errors(app: FastAPI, scope_checks: dict[Callable[..., Any], tuple[str, ...]]) -> None:
+def document_errors(
+    app: FastAPI,
+    routes: Iterable[BaseRoute],
+    scope_checks: dict[Callable[..., Any], tuple[str, ...]],
+) -> None:
     """Extend the app's OpenAPI with the errors each route's structure implies: 401 and 429
     where an API key is checked; 403 where the key's scope may not be enough (`scope_checks`:
     each dependency made by `needs`, and the scopes it admits); 404 for a path naming
     something. The guard's refusals are app-wide `responses` (GUARD_STATUSES); codes a route's
-    own logic answers (409, a 403 decided from the body) are declared on the route."""
+    own logic answers (409, a 403 decided from the body) are declared on the route.
+    `routes`: the routers' own routes (an included router's routes are not in `app.routes`)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         spec = generate()
-        for route in app.routes:
+        for route in routes:
             if not isinstance(route, APIRoute) or not route.include_in_schema:
                 continue
             statuses = set()

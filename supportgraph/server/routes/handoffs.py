@@ -1,0 +1,61 @@
+"""Human handoff for agent keys: the queue, claiming a thread, replying, handing back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from supportgraph.domain.records import TurnRecord
+from supportgraph.runtime.agent import InvalidMessage, NoPendingHandoff
+from supportgraph.server.auth import Caller
+from supportgraph.server.dependencies import agent_of, needs, own_thread
+from supportgraph.server.schemas import AgentMessage, error_responses
+
+router = APIRouter(tags=["handoff"])
+
+
+@router.get("/v1/handoffs")
+async def list_handoffs(request: Request, who: Caller = needs("agent")) -> Any:
+    return await agent_of(request).transcript.handoffs()
+
+
+@router.post("/v1/handoffs/{thread_id}/claim")
+async def claim(thread_id: str, request: Request, who: Caller = needs("agent")) -> Any:
+    agent = agent_of(request)
+    if not any(h["thread_id"] == thread_id for h in await agent.transcript.handoffs()):
+        raise HTTPException(404, f"no handoff for thread {thread_id}")
+    await agent.transcript.mark_handoff(thread_id, "claimed", who.key_id)
+    return {"thread_id": thread_id, "status": "claimed", "claimed_by": who.key_id}
+
+
+@router.post(
+    "/v1/threads/{thread_id}/agent-messages",
+    response_model=TurnRecord,
+    responses=error_responses(409),
+)
+async def agent_message(
+    thread_id: str, body: AgentMessage, request: Request, who: Caller = needs("agent")
+) -> Any:
+    agent = agent_of(request)
+    await own_thread(thread_id, who, agent)
+    try:
+        return await agent.agent_reply(thread_id, body.text, body.agent or "agent")
+    except NoPendingHandoff as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except InvalidMessage as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+@router.post(
+    "/v1/handoffs/{thread_id}/release",
+    response_model=TurnRecord,
+    responses=error_responses(409),
+)
+async def release(thread_id: str, request: Request, who: Caller = needs("agent")) -> Any:
+    agent = agent_of(request)
+    await own_thread(thread_id, who, agent)
+    try:
+        return await agent.release(thread_id)
+    except NoPendingHandoff as exc:
+        raise HTTPException(409, str(exc)) from exc

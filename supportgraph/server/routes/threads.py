@@ -1,0 +1,97 @@
+"""/v1 threads: create, send a customer message (JSON or SSE), read, delete."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from supportgraph.domain.records import TurnRecord
+from supportgraph.server.auth import Caller
+from supportgraph.server.dependencies import agent_of, needs, own_thread, settings_of
+from supportgraph.server.schemas import (
+    Message,
+    NewThread,
+    ThreadCreated,
+    ThreadSummary,
+    bounded_metadata,
+)
+from supportgraph.server.turns import check_length, message_id_of, send_turn, stream_turn
+
+router = APIRouter(tags=["threads"])
+
+
+@router.post("/v1/threads", response_model=ThreadCreated, status_code=201)
+async def create_thread(body: NewThread, request: Request, who: Caller = needs("client")) -> Any:
+    settings = settings_of(request)
+    bounded_metadata(body.metadata, settings.max_metadata_keys, settings.max_metadata_bytes)
+    thread_id = f"th_{uuid.uuid4().hex[:20]}"
+    metadata = {"locale": body.locale, "channel": body.channel, **body.metadata}
+    await agent_of(request).transcript.create_thread(thread_id, who.key_id, metadata)
+    return ThreadCreated(thread_id=thread_id, created_at=time.time(), metadata=metadata)
+
+
+@router.post(
+    "/v1/threads/{thread_id}/messages",
+    response_model=TurnRecord,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "TurnRecord, or SSE events node / token / turn / error",
+        }
+    },
+)
+async def post_message(
+    thread_id: str, body: Message, request: Request, who: Caller = needs("client")
+) -> Any:
+    agent = agent_of(request)
+    await own_thread(thread_id, who, agent)
+    check_length(request, body.text)
+    message_id = message_id_of(request, body.client_message_id)
+    if "text/event-stream" in request.headers.get("accept", ""):
+        return StreamingResponse(
+            stream_turn(agent, thread_id, body.text, request, message_id),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+        )
+    return await send_turn(agent, thread_id, body.text, request, message_id)
+
+
+@router.get("/v1/threads/{thread_id}", response_model=ThreadSummary)
+async def get_thread(
+    thread_id: str, request: Request, who: Caller = needs("client", "agent")
+) -> Any:
+    agent = agent_of(request)
+    await own_thread(thread_id, who, agent)
+    values = await agent.state(thread_id)
+    return ThreadSummary(
+        thread_id=thread_id,
+        turns=await agent.transcript.last_turn(thread_id),
+        language=values.get("reply_language"),
+        persona=values.get("persona"),
+        verified_customer=bool(values.get("customer_id")),
+        awaiting="human_agent"
+        if await agent.pending_handoff(thread_id)
+        else values.get("awaiting"),
+        escalation=values.get("escalation") or {"action": "none"},
+        escalation_status=values.get("escalation_status") or "none",
+    )
+
+
+@router.get("/v1/threads/{thread_id}/turns", response_model=list[TurnRecord])
+async def get_turns(
+    thread_id: str, request: Request, who: Caller = needs("client", "agent")
+) -> Any:
+    agent = agent_of(request)
+    await own_thread(thread_id, who, agent)
+    return await agent.history(thread_id)
+
+
+@router.delete("/v1/threads/{thread_id}", status_code=204)
+async def delete_thread(thread_id: str, request: Request, who: Caller = needs("client")) -> None:
+    agent = agent_of(request)
+    await own_thread(thread_id, who, agent)
+    await agent.delete_thread(thread_id)
