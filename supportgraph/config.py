@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     brand_dir: Path = DEMO_BRAND_DIR
     # Where the store (orders, customers, products) JSON comes from on first start.
     store_path: Path | None = None
+    # Which store backend (supportgraph/backends/factory.py): "sqlite" keeps <data_dir>/store.db;
+    # "memory" loads the store file into memory and forgets every write on exit (demos, tests).
+    store_backend: Literal["sqlite", "memory"] = "sqlite"
     # sqlite file path (default: <data_dir>/checkpoints.db)
     checkpointer_url: str | None = None
     reply_languages: list[str] = Field(default_factory=lambda: ["en", "es", "fr", "de"])

@@ -114,10 +114,10 @@ def default_deps() -> Deps:
     (LangGraph Studio / `langgraph dev` via langgraph.json). SupportAgent always passes its own."""
     global _default
     if _default is None:
-        from supportgraph.backends.sqlite import open_store_for
+        from supportgraph.backends.factory import open_store
 
         settings = Settings()
-        store = open_store_for(settings)
+        store = open_store(settings)
         _default = Deps(
             settings=settings,
             store=store,

@@ -1,17 +1,32 @@
 """Backend Protocols: what the graph needs from a shop's systems.
 
-One SQLite implementation ships (backends/sqlite.py); a shop can plug in its own
-(an HTTP client for its order system, say) by implementing these methods. Every write
-takes an idempotency key: the same key never writes twice and returns the first result.
+Two implementations ship: SQLite (backends/sqlite.py, the default) and in-memory
+(backends/memory.py); `backends/factory.py` picks one from settings. A shop can plug in its
+own (an HTTP client for its order system, say) by implementing these methods, applying the
+write rules of `supportgraph.domain.rules`, and passing tests/contract. Every write takes an
+idempotency key: the same key never writes twice and returns the first result.
+
+Some runtime features need more than the Protocol: replay forks and reruns copy the store as
+it was at a moment (`copy_as_of`), privacy export/erase needs the `erase_customer` family.
+Those are SQLite-only today; the runtime refuses them with a clear error on other backends.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from supportgraph.domain.schema import Address, Customer, Order, Product, Variant
+from supportgraph.domain.rules import WriteRefused, WriteResult
+from supportgraph.domain.schema import Address, Customer, Order, Product, Store, Variant
 
-WriteResult = dict[str, Any]
+__all__ = [
+    "CrmBackend",
+    "InventoryBackend",
+    "ManagedStore",
+    "OrderBackend",
+    "StoreBackend",
+    "WriteRefused",
+    "WriteResult",
+]
 
 
 class CrmBackend(Protocol):
@@ -67,12 +82,20 @@ class InventoryBackend(Protocol):
 
 
 class StoreBackend(CrmBackend, OrderBackend, InventoryBackend, Protocol):
-    """All three, as the demo SQLite store provides them."""
+    """All three, and the currency the shop prices in: what the graph needs."""
+
+    def currency(self) -> str: ...
 
 
-class WriteRefused(Exception):
-    """The backend refused a write (ineligible order, out of stock, unknown variant...)."""
+class ManagedStore(StoreBackend, Protocol):
+    """A store the runtime opens (backends/factory.py): loaded from a store file, exported
+    by `store export`, inspected by the eval runner and the tests, closed at exit."""
 
-    def __init__(self, reason: str, message: str = "") -> None:
-        super().__init__(message or reason)
-        self.reason = reason
+    def close(self) -> None: ...
+    def is_empty(self) -> bool: ...
+    def replace_all(self, store: Store) -> None: ...
+    def export(self) -> Store: ...
+    def all_products(self) -> list[Product]: ...
+    def writes_log(self) -> list[dict[str, Any]]: ...
+    def interactions(self, customer_id: str | None = None) -> list[dict[str, Any]]: ...
+    def restock_subscriptions(self) -> list[tuple[str, str, str]]: ...

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from supportgraph.nlu.text import normalize
+from supportgraph.domain.text import normalize
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from supportgraph.domain.text import normalize
 from supportgraph.knowledge.chunks import Chunk, chunk_directory
-from supportgraph.nlu.text import normalize
 
 COLLECTION = "supportgraph-kb"
 RERANK_POOL = 6

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from supportgraph.nlu.text import normalize
+from supportgraph.domain.text import normalize
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # "SG-10234", "#SG10234": letters + digits; "#10234" or "order 10234" handled below.

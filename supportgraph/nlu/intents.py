@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supportgraph.nlu.text import normalize
+from supportgraph.domain.text import normalize
 
 INTENTS = [
     "order_tracking",

@@ -15,7 +15,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from supportgraph.nlu.text import NOISE_RE, normalize, word_count, words
+from supportgraph.domain.text import normalize
+from supportgraph.nlu.text import NOISE_RE, word_count, words
 
 # Languages the detector may answer. Replies exist for some of them (Settings.reply_languages);
 # the others get a polite English reply that says so.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from supportgraph.nlu.text import normalize
+from supportgraph.domain.text import normalize
 
 YES = set(
     [

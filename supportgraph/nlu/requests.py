@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from supportgraph.nlu.text import normalize
+from supportgraph.domain.text import normalize
 
 KINDS: dict[str, list[str]] = {
     "cancel": [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from supportgraph.nlu.text import normalize
+from supportgraph.domain.text import normalize
 
 # word/phrase -> valence in -3..3. Stems end with '*'.
 LEXICON_TEXT = {

@@ -1,4 +1,4 @@
-"""Text helpers shared by the NLU modules."""
+"""Text helpers of the NLU modules (normalize, strip_accents: supportgraph.domain.text)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,6 @@ WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
 # Things that carry no language signal and confuse detectors: ids, emails, urls, numbers.
 NOISE_RE = re.compile(r"\S+@\S+|https?://\S+|#?\b[A-Za-z]{1,4}-?\d{3,}\b|\d+([.,]\d+)?", re.UNICODE)
 CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-
-
-def strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
-def normalize(text: str) -> str:
-    """Lowercase, accents removed, whitespace collapsed: the form lexicons match against."""
-    return " ".join(strip_accents(text.lower()).split())
 
 
 def words(text: str) -> list[str]:

@@ -13,7 +13,8 @@ from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps
 from supportgraph.domain.state import ConversationState
-from supportgraph.nlu.text import normalize, word_count
+from supportgraph.domain.text import normalize
+from supportgraph.nlu.text import word_count
 
 PERSONAS = ["newbie", "experimenter", "expert", "busy_parent", "product_seeker", "default"]
 

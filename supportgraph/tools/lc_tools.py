@@ -13,7 +13,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from supportgraph.backends.protocols import StoreBackend
-from supportgraph.backends.sqlite import variant_in_stock
+from supportgraph.domain.catalogue import in_stock, same_option
 from supportgraph.domain.schema import Address
 from supportgraph.domain.shipping import FREE_SHIPPING_FROM, estimate
 
@@ -213,9 +213,9 @@ def build_tools(store: StoreBackend, clock: Any) -> dict[str, BaseTool]:
             keeps = [
                 k
                 for k, val in (("size", size), ("colour", colour))
-                if val and str(v.options.get(k, "")).lower() == val.lower()
+                if val and k in v.options and same_option(v.options[k], val)
             ]
-            if variant_in_stock(v) and keeps:
+            if in_stock(v) and keeps:
                 same.append(
                     {
                         "product_id": product.id,
@@ -228,7 +228,9 @@ def build_tools(store: StoreBackend, clock: Any) -> dict[str, BaseTool]:
         for p in await store.list_products():
             if p.id != product.id and p.type == product.type:
                 for v in p.variants:
-                    if variant_in_stock(v) and (not size or v.options.get("size") == size):
+                    if in_stock(v) and (
+                        not size or ("size" in v.options and same_option(v.options["size"], size))
+                    ):
                         others.append(
                             {
                                 "product_id": p.id,
@@ -247,11 +249,11 @@ def build_tools(store: StoreBackend, clock: Any) -> dict[str, BaseTool]:
                     "options": v.options,
                 }
                 for v in product.variants
-                if variant_in_stock(v)
+                if in_stock(v)
             ]
         # Same size in another colour first: the customer's size is the harder constraint.
         same.sort(
-            key=lambda a: not size or str(a["options"].get("size", "")).lower() != size.lower()
+            key=lambda a: not size or not same_option(a["options"].get("size", ""), size)
         )
         return same[:4] + others[:3]
 

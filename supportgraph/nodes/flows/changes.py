@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from supportgraph.domain.catalogue import find_variant, order_total
 from supportgraph.domain.policy import eligibility
 from supportgraph.domain.schema import Address, Customer, Order, Product
 from supportgraph.nlu.requests import kinds, parse_address
@@ -167,10 +168,7 @@ def _find_variant(product: Product, current_variant: str | None, wanted: dict[st
     current = next((v for v in product.variants if v.id == current_variant), None)
     target = dict(current.options) if current else {}
     target.update(wanted)
-    for v in product.variants:
-        if all(str(v.options.get(k, "")).lower() == str(val).lower() for k, val in target.items()):
-            return v
-    return None
+    return find_variant(product, target)
 
 
 async def order_modification(ctx: FlowContext) -> None:
@@ -207,7 +205,7 @@ async def order_modification(ctx: FlowContext) -> None:
     if not check_eligible(ctx, tool, order):
         return
     if kind == "cancel":
-        total = format_money(_total(order), ctx.language, ctx.deps.currency)
+        total = format_money(order_total(order), ctx.language, ctx.deps.currency)
         propose(
             ctx,
             "cancel_order",
@@ -381,7 +379,9 @@ async def payment(ctx: FlowContext) -> bool:
         {"order_id": order.id},
         lambda r: f"payment {r['status']}" if r else "not found",
     )
-    amount = format_money(status.get("amount") or _total(order), ctx.language, ctx.deps.currency)
+    amount = format_money(
+        status.get("amount") or order_total(order), ctx.language, ctx.deps.currency
+    )
     if status["status"] == "failed" and order.status == "pending":
         propose(
             ctx,
@@ -473,6 +473,3 @@ async def _preferences(ctx: FlowContext, flow: str) -> bool:
 def _items(order: Order) -> str:
     return ", ".join(i.name or i.product_id for i in order.items) or "-"
 
-
-def _total(order: Order) -> float:
-    return round(sum((i.price or 0.0) * i.quantity for i in order.items), 2)

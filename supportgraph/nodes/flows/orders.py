@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from supportgraph.domain.catalogue import order_total
 from supportgraph.domain.schema import Fulfilment, Order
 from supportgraph.nodes.flows.base import FlowContext, Refused
 from supportgraph.nodes.flows.identity import ensure_identity
@@ -52,10 +53,6 @@ async def _ask_which_order(ctx: FlowContext, flow: str) -> None:
         for o in orders[:5]
     )
     ctx.ask("choose_order", "order_id", flow, orders=listing)
-
-
-def order_total(order: Order) -> float:
-    return round(sum((i.price or 0.0) * i.quantity for i in order.items), 2)
 
 
 async def track_order(ctx: FlowContext) -> None:

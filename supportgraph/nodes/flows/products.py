@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supportgraph.backends.sqlite import variant_in_stock
+from supportgraph.domain.catalogue import find_variant, in_stock
 from supportgraph.domain.schema import Product, Variant
 from supportgraph.nodes.flows.base import FlowContext
 from supportgraph.templates import format_money
@@ -27,7 +27,7 @@ def option_values(product: Product, option: str, in_stock_only: bool = False) ->
     values: list[str] = []
     for v in product.variants:
         value = v.options.get(option)
-        if value and value not in values and (not in_stock_only or variant_in_stock(v)):
+        if value and value not in values and (not in_stock_only or in_stock(v)):
             values.append(value)
     return values
 
@@ -172,14 +172,7 @@ async def restock(ctx: FlowContext) -> None:
         ctx.ask("product_not_found", "product", flow)
         return
     wanted = {k: str(ctx.slots[k]).lower() for k in ("size", "colour") if ctx.slots.get(k)}
-    variant = next(
-        (
-            v
-            for v in product.variants
-            if all(str(v.options.get(k, "")).lower() == val for k, val in wanted.items())
-        ),
-        None,
-    )
+    variant = find_variant(product, wanted)
     await ctx.call_tool(
         "subscribe_restock",
         {

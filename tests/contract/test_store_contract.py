@@ -1,97 +1,38 @@
-"""One contract suite for every StoreBackend: the SQLite store and the in-memory fake.
+"""One contract suite for every StoreBackend: the SQLite store and the in-memory store.
 
 Each test gets a fresh store loaded with the demo data. Every write is checked by the
 state change it leaves behind (read back through the backend, not taken from its
-result), every refusal by proving nothing changed, and every key by proving it wrote
-once. The SQLite store alone is also driven concurrently and through a second instance
-on the same file, as two processes would use it.
+result), every refusal by its reason and by proving nothing changed, and every key by
+proving it wrote once. A new backend joins by adding its name to `BACKENDS` (stores.py).
+SQLite's own guarantees (concurrency, a second process, copies as of a moment) are in
+test_sqlite_store.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import random
-import time
-from collections.abc import Awaitable, Callable, Iterator
-from functools import partial
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import supportgraph
+from supportgraph.backends.loader import load_store_file
+from supportgraph.backends.memory import InMemoryStore
 from supportgraph.backends.protocols import StoreBackend, WriteRefused
-from supportgraph.backends.sqlite import SqliteStore, load_store_file
-from supportgraph.domain.schema import Address, Order, Store
-from tests.fakes import InMemoryStore
-
-DEMO_STORE = Path(supportgraph.__file__).parent / "brands" / "demo" / "store.json"
-NEW_ADDRESS = Address(line1="Marienplatz 1", city="München", zip="80331", country="DE")
-
-Backend = SqliteStore | InMemoryStore
-
-
-@pytest.fixture(scope="module")
-def demo() -> Store:
-    return load_store_file(DEMO_STORE)
-
-
-def _open(kind: str, demo: Store, path: Path) -> Backend:
-    if kind == "sqlite":
-        sqlite = SqliteStore(path)
-        sqlite.replace_all(demo)
-        return sqlite
-    return InMemoryStore(demo.model_copy(deep=True))
-
-
-@pytest.fixture(params=["sqlite", "memory"])
-def store(request: pytest.FixtureRequest, demo: Store, tmp_path: Path) -> Iterator[Backend]:
-    opened = _open(request.param, demo, tmp_path / "store.db")
-    yield opened
-    if isinstance(opened, SqliteStore):
-        opened.close()
-
-
-@pytest.fixture
-def sqlite(demo: Store, tmp_path: Path) -> Iterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "store.db")
-    opened.replace_all(demo)
-    yield opened
-    opened.close()
-
-
-def state(store: Backend) -> dict[str, Any]:
-    """Everything a write can change, to prove a refusal changed nothing."""
-    return {
-        "store": store.export().model_dump(),
-        "writes": store.writes_log(),
-        "interactions": store.interactions(),
-        "restock": sorted(store.restock_subscriptions()),
-    }
-
-
-async def order(store: Backend, order_id: str) -> Order:
-    found = await store.get_order(order_id)
-    assert found is not None
-    return found
-
-
-async def stock(store: Backend, product_id: str) -> dict[str, int]:
-    product = await store.get_product(product_id)
-    assert product is not None
-    counts = {v.id: v.stock for v in product.variants}
-    return {k: v for k, v in counts.items() if v is not None}
-
-
-async def refused(store: Backend, write: Awaitable[Any], reason: str) -> None:
-    """The write is refused with `reason` and leaves every record as it was."""
-    before = state(store)
-    with pytest.raises(WriteRefused) as info:
-        await write
-    assert info.value.reason == reason
-    assert state(store) == before
-
+from supportgraph.backends.sqlite import SqliteStore
+from supportgraph.domain.schema import Order, Store
+from tests.contract.stores import (
+    BACKENDS,
+    DEMO_STORE,
+    NEW_ADDRESS,
+    Backend,
+    open_backend,
+    order,
+    refused,
+    state,
+    stock,
+)
 
 # -- the Protocol ---------------------------------------------------------------------------
 
@@ -110,7 +51,7 @@ def _protocol_methods() -> dict[str, inspect.Signature]:
 def test_both_backends_implement_every_protocol_method() -> None:
     methods = _protocol_methods()
     assert len(methods) == 20
-    for impl in (SqliteStore, InMemoryStore):
+    for impl in (SqliteStore, InMemoryStore):  # every backend of BACKENDS
         for name, wanted in methods.items():
             method = getattr(impl, name)
             assert inspect.iscoroutinefunction(method), (impl, name)
@@ -489,8 +430,8 @@ async def test_a_returned_item_cannot_be_returned_or_exchanged_again(store: Back
 
 async def test_refusal_messages_match_between_backends(demo: Store, tmp_path: Path) -> None:
     messages = []
-    for kind in ("sqlite", "memory"):
-        backend = _open(kind, demo, tmp_path / "store.db")
+    for kind in BACKENDS:
+        backend = open_backend(kind, demo, tmp_path / f"{kind}.db")
         with pytest.raises(WriteRefused) as info:
             await backend.exchange_item("SG-10003", 0, "P2001-5", "k")
         messages.append((info.value.reason, str(info.value)))
@@ -566,8 +507,6 @@ async def test_a_key_reused_for_another_write_is_refused(store: Backend) -> None
 
 
 async def test_replacing_the_store_forgets_old_keys(store: Backend) -> None:
-    if not isinstance(store, SqliteStore):
-        return  # only the SQLite store can be reloaded in place
     await store.cancel_order("SG-10001", "", "k1")
     store.replace_all(load_store_file(DEMO_STORE))
     again = await store.cancel_order("SG-10001", "", "k1")
@@ -632,120 +571,13 @@ async def _script(store: Backend) -> list[Any]:
     return outcomes
 
 
-async def test_the_fake_behaves_like_sqlite(demo: Store, tmp_path: Path) -> None:
+async def test_the_memory_store_behaves_like_sqlite(demo: Store, tmp_path: Path) -> None:
     runs = []
-    for kind in ("sqlite", "memory"):
-        backend = _open(kind, demo, tmp_path / "store.db")
+    for kind in BACKENDS:
+        backend = open_backend(kind, demo, tmp_path / f"{kind}.db")
         outcomes = await _script(backend)
         runs.append((outcomes, _scrub(state(backend))))
     (sqlite_outcomes, sqlite_state), (memory_outcomes, memory_state) = runs
     assert memory_outcomes == sqlite_outcomes
     assert memory_state == sqlite_state
     assert [o[0] for o in sqlite_outcomes].count("refused") >= 5
-
-
-# -- SQLite only: concurrency and a second process -------------------------------------------
-
-
-def _pending_ids(demo: Store) -> list[str]:
-    return sorted(o.id for o in demo.orders if o.status == "pending")
-
-
-async def test_concurrent_writes_land_exactly_once(sqlite: SqliteStore, demo: Store) -> None:
-    pending = _pending_ids(demo)
-    assert len(pending) == 20
-    to_cancel, to_move = pending[:10], pending[10:]
-    calls: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = []
-    for oid in to_cancel:  # 10 orders x 3 tries with one key each = 30 calls
-        key = f"cancel-{oid}"
-        calls += [(key, partial(sqlite.cancel_order, oid, "", key))] * 3
-    for oid in to_move:  # 10 orders x 2 tries with one key each = 20 calls
-        key = f"addr-{oid}"
-        calls += [(key, partial(sqlite.modify_order_address, oid, NEW_ADDRESS, key))] * 2
-    assert len(calls) == 50
-    random.Random(7).shuffle(calls)
-
-    results = await asyncio.gather(*(call() for _, call in calls))
-
-    fresh: dict[str, int] = {}
-    for (key, _), result in zip(calls, results, strict=True):
-        if not result.get("replayed"):
-            fresh[key] = fresh.get(key, 0) + 1
-    assert fresh == {f"cancel-{o}": 1 for o in to_cancel} | {f"addr-{o}": 1 for o in to_move}
-    log = sqlite.writes_log()
-    assert len(log) == 20
-    assert sorted(w["target"] for w in log) == pending
-    for oid in to_cancel:
-        cancelled = await order(sqlite, oid)
-        assert cancelled.status == "cancelled"
-        assert [p.status for p in cancelled.payments].count("refunded") <= 1
-    for oid in to_move:
-        moved = await order(sqlite, oid)
-        assert moved.status == "pending" and moved.shipping_address == NEW_ADDRESS
-
-
-async def test_two_instances_in_threads_share_keys(sqlite: SqliteStore, demo: Store) -> None:
-    """Two connections to one file, written from many threads: still one write per key."""
-    other = SqliteStore(sqlite.path)
-    pending = _pending_ids(demo)
-    try:
-        jobs = []
-        for i in range(50):
-            backend = sqlite if i % 2 else other
-            oid = pending[i % len(pending)]
-            jobs.append(asyncio.to_thread(asyncio.run, backend.cancel_order(oid, "", f"c-{oid}")))
-        results = await asyncio.gather(*jobs)
-        assert sum(not r.get("replayed") for r in results) == len(pending)
-        for backend in (sqlite, other):
-            assert sorted(w["target"] for w in backend.writes_log()) == pending
-            assert {(await order(backend, oid)).status for oid in pending} == {"cancelled"}
-    finally:
-        other.close()
-
-
-async def test_a_second_instance_sees_the_writes(sqlite: SqliteStore) -> None:
-    await sqlite.cancel_order("SG-10001", "", "k1")
-    await sqlite.modify_order_item("SG-10005", 0, "P2016-1", "k2")
-    await sqlite.update_preferences("C1001", {"language": "en"}, "k3")
-    other = SqliteStore(sqlite.path)
-    try:
-        assert (await order(other, "SG-10001")).status == "cancelled"
-        assert (await order(other, "SG-10005")).items[0].variant_id == "P2016-1"
-        customer = await other.get_customer("C1001")
-        assert customer is not None and customer.preferences["language"] == "en"
-        assert other.writes_log() == sqlite.writes_log()
-        assert other.export() == sqlite.export()
-        # A retry through the other process replays instead of writing again ...
-        again = await other.cancel_order("SG-10001", "", "k1")
-        assert again["replayed"] is True and len(other.writes_log()) == 3
-        # ... and what the other process writes, the first one sees.
-        await other.retry_payment("SG-10005", "k4")
-        assert (await order(sqlite, "SG-10005")).payments[-1].status == "authorized"
-        assert [w["key"] for w in sqlite.writes_log()] == ["k1", "k2", "k3", "k4"]
-    finally:
-        other.close()
-
-
-async def test_a_copy_as_of_a_moment_undoes_later_writes_only(
-    sqlite: SqliteStore, tmp_path: Path
-) -> None:
-    await sqlite.update_preferences("C1003", {"channel": "sms"}, "before")
-    kept = state(sqlite)
-    moment = time.time()
-    await sqlite.exchange_item("SG-10003", 0, "P2001-14", "k1")  # an order and a product
-    await sqlite.subscribe_restock("C1001", "P2001", "P2001-14", "k2")
-    await sqlite.record_interaction("C1001", "t1", "note", "called", "k3")
-    await sqlite.update_customer_address(
-        "C1001", Address(line1="Neue Str. 1", city="Berlin", zip="10117", country="DE"), "k4"
-    )
-    live = state(sqlite)
-    report = sqlite.copy_as_of(moment, tmp_path / "copy.db")
-    copy = SqliteStore(tmp_path / "copy.db")
-    assert state(copy) == kept and report.undone == 4 and not report.reloaded_after
-    assert state(sqlite) == live  # the live store is only read
-    # The copy's undo entries are gone with its writes; erasing a customer erases theirs.
-    assert copy._db.execute("SELECT count(*) FROM write_undo").fetchone()[0] == 1
-    sqlite.erase_customer("C1001")
-    rows = sqlite._db.execute("SELECT before FROM write_undo").fetchall()
-    assert not any("anna" in (before or "").lower() for (before,) in rows)
-    copy.close()
