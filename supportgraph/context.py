@@ -1,7 +1,8 @@
 """Deps: the resources every node receives through LangGraph's runtime context.
 
 No global mutable state: SupportAgent builds one Deps per process and passes it to each
-run. Heavy resources (models, the KB) load on first use, so a turn that needs no KB never
+run; a run without them fails loudly (deps_of) instead of building defaults from the
+environment behind the host's back. Heavy resources (models, the KB) load on first use, so a turn that needs no KB never
 pays for it.
 """
 
@@ -98,6 +99,19 @@ class Deps:
                 other.__dict__[shared] = self.__dict__[shared]
         return other
 
+    @classmethod
+    async def from_settings(cls, settings: Settings, store: StoreBackend) -> Deps:
+        """Deps for these settings over an opened store (the host opens it, e.g. with
+        backends.factory.open_store: nodes import this module, so it names no backend), with
+        the brand's templates and the store's catalogue. Models and the KB load on first use."""
+        return cls(
+            settings=settings,
+            store=store,
+            catalogue=Catalogue.from_products(await store.list_products()),
+            templates=Templates.load(settings.brand_dir / "templates"),
+            currency=store.currency(),
+        )
+
     def warm(self, kb: bool = True) -> None:
         """Load models now (for long-running processes) instead of on the first turn."""
         self.language.warm()
@@ -106,28 +120,18 @@ class Deps:
             _ = self.kb
 
 
-_default: Deps | None = None
-
-
-def default_deps() -> Deps:
-    """Deps built from the environment, for hosts that invoke the graph without a context
-    (LangGraph Studio / `langgraph dev` via langgraph.json). SupportAgent always passes its own."""
-    global _default
-    if _default is None:
-        from supportgraph.backends.factory import open_store
-
-        settings = Settings()
-        store = open_store(settings)
-        _default = Deps(
-            settings=settings,
-            store=store,
-            catalogue=Catalogue.from_products(store.all_products()),
-            templates=Templates.load(settings.brand_dir / "templates"),
-            currency=store.currency(),
-        )
-    return _default
+class MissingContext(RuntimeError):
+    """A node ran without Deps in its runtime context: the host invoked the graph wrongly."""
 
 
 def deps_of(runtime: Any) -> Deps:
+    """The Deps of this run. Every host passes them as the run's context (SupportAgent per
+    process, graph/studio.py for `langgraph dev`); there is no hidden global fallback."""
     context = getattr(runtime, "context", None)
-    return context if isinstance(context, Deps) else default_deps()
+    if not isinstance(context, Deps):
+        raise MissingContext(
+            "the graph was invoked without Deps as its context: pass context=Deps(...) "
+            "(SupportAgent does), or use supportgraph.graph.studio.graph, which builds them "
+            f"from settings; got {type(context).__name__}"
+        )
+    return context

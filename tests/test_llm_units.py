@@ -6,13 +6,18 @@ import pytest
 from pydantic import ValidationError
 
 from supportgraph.config import Settings
+from supportgraph.domain.intents import CATALOGUE
 from supportgraph.llm.breaker import CircuitBreaker
 from supportgraph.llm.grounding import FactIndex, GroundedStream, violations
 from supportgraph.llm.jsontext import find_all_json_objects, find_json
 from supportgraph.llm.pii import Redactor, luhn_valid
 from supportgraph.llm.settings import check_llm_settings, describe_settings_error
-from supportgraph.llm.understanding import INTENT_HINTS, ModelUnderstanding, cross_check
-from supportgraph.nlu.intents import INTENTS, IntentGuess
+from supportgraph.llm.understanding import (
+    ModelUnderstanding,
+    cross_check,
+    understanding_messages,
+)
+from supportgraph.nlu.intents import IntentGuess
 
 EMAIL = "anna.schmidt@example.com"
 PHONE = "+49 30 1234 5678"
@@ -193,8 +198,13 @@ def test_json_found_in_fences_prose_and_tool_tags() -> None:
     assert [o["name"] for o in find_all_json_objects(tagged)] == ["x", "y"]
 
 
+def test_the_understanding_prompt_describes_every_catalogue_intent() -> None:
+    system = understanding_messages("hi", Redactor())[0].content
+    for intent in CATALOGUE:
+        assert f"- {intent.name}: {intent.hint}" in system
+
+
 def test_understanding_schema_rejects_unknown_intents_and_clamps_ranges() -> None:
-    assert set(INTENT_HINTS) == set(INTENTS)
     parsed = ModelUnderstanding.model_validate(
         {"intent": "Order Tracking", "sentiment": -1.4, "uncertainty": 2, "language": "EN"}
     )

@@ -8,6 +8,7 @@ messages and bounded histories; the full transcript lives in the transcript tabl
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
 # Four exchanges of context; the transcript keeps everything. Fixed, not a setting: the
@@ -45,48 +46,63 @@ class TurnInput(TypedDict, total=False):
     thread_id: str  # idempotency keys of writes are derived from it
 
 
-class ConversationState(TypedDict, total=False):
+@dataclass
+class ConversationState:
+    """What a node reads. Every field has a default, so a node reads `state.intent` directly;
+    a default stands for a channel never written (the first turn, or a thread checkpointed
+    before the field existed). The checkpoint stores only the channels nodes wrote, so
+    defaults never enter it: threads checkpointed by any version read the same."""
+
     # --- this turn's input
-    thread_id: str
-    text: str
-    now: float
-    turn: int
+    thread_id: str = ""
+    text: str = ""
+    now: float = 0.0
+    turn: int = 0
     # --- conversation memory (bounded)
-    messages: Annotated[list[Message], keep_window]
-    sentiment_history: Annotated[list[float], keep_sentiments]
-    started_at: float
-    updated_at: float
-    conversation_language: str
+    messages: Annotated[list[Message], keep_window] = field(default_factory=list)
+    sentiment_history: Annotated[list[float], keep_sentiments] = field(default_factory=list)
+    started_at: float = 0.0
+    updated_at: float = 0.0
+    conversation_language: str | None = None
     # --- understanding of this turn
-    language: str
-    language_method: str
-    reply_language: str
-    intent: str
-    confidence: float
-    uncertainty: float
-    entities: dict[str, Any]
-    sentiment: float
+    language: str = "en"
+    language_method: str = ""
+    reply_language: str = "en"
+    intent: str = ""
+    confidence: float = 0.0
+    uncertainty: float = 0.0
+    entities: dict[str, Any] = field(default_factory=dict)
+    sentiment: float = 0.0
     # --- slots and flow
-    slots: dict[str, Any]  # accumulated entities the conversation has established
-    active_flow: str | None  # the intent whose flow is collecting slots
-    awaiting: str | None  # "order_id", "email", "confirmation", "human_agent", ...
-    pending_action: dict[str, Any] | None  # a write stated to the customer, awaiting yes
-    question_counts: dict[str, int]  # per question signature, for the repetition rule
+    # accumulated entities the conversation has established
+    slots: dict[str, Any] = field(default_factory=dict)
+    active_flow: str | None = None  # the intent whose flow is collecting slots
+    awaiting: str | None = None  # "order_id", "email", "confirmation", "human_agent", ...
+    pending_action: dict[str, Any] | None = None  # a write stated to the customer, awaiting yes
+    # per question signature, for the repetition rule
+    question_counts: dict[str, int] = field(default_factory=dict)
     # --- customer
-    customer_id: str | None  # verified customer; None until identity is verified
-    customer_segment: str | None
-    persona: str
-    persona_signals: dict[str, int]
+    customer_id: str | None = None  # verified customer; None until identity is verified
+    customer_segment: str | None = None
+    persona: str = "default"
+    persona_signals: dict[str, int] = field(default_factory=dict)
     # --- escalation and handoff
-    escalation: dict[str, Any]  # {"action", "reason", "priority"} for this turn
-    escalation_status: str  # none | offered | pending_human | human_active
-    offered_reasons: list[str]  # reasons already offered once (do not nag)
-    handoff: dict[str, Any] | None  # summary for the human agent
+    # {"action", "reason", "priority"} for this turn
+    escalation: dict[str, Any] = field(default_factory=dict)
+    escalation_status: str = "none"  # none | offered | pending_human | human_active
+    offered_reasons: list[str] = field(default_factory=list)  # offered once (do not nag)
+    handoff: dict[str, Any] | None = None  # summary for the human agent
     # --- what this turn gathered and said
-    retrieved: list[str]
-    kb_hits: list[dict[str, Any]]
-    tool_calls: list[dict[str, Any]]
-    say: list[dict[str, Any]]  # [{"key": template key, "params": {...}}]: the facts to phrase
-    reply: str
-    author: str
-    llm_usage: dict[str, Any]  # LLM mode: the layer that answered, fallbacks, tokens (per turn)
+    retrieved: list[str] = field(default_factory=list)
+    kb_hits: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    # [{"key": template key, "params": {...}}]: the facts to phrase
+    say: list[dict[str, Any]] = field(default_factory=list)
+    reply: str = ""
+    author: str = "bot"
+    # LLM mode: the layer that answered, fallbacks, tokens (per turn)
+    llm_usage: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a plain mapping (shallow), for code that reads state as a dict."""
+        return dict(vars(self))

@@ -7,6 +7,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from supportgraph.context import Deps
+from supportgraph.domain.intents import CHAT_ONLY
 from supportgraph.domain.state import ConversationState, TurnInput
 from supportgraph.nodes.act import act
 from supportgraph.nodes.adapt_persona import adapt_persona
@@ -27,18 +28,17 @@ NODE_NAMES = [
     "respond",
     "handoff",
 ]
-# Intents with nothing to look up or do: straight to phrasing.
-CHAT_ONLY = {"greeting", "thanks_goodbye", "out_of_scope", "human_agent"}
 
 
 def route_after_escalate(state: ConversationState) -> str:
-    escalation = state.get("escalation") or {}
+    escalation = state.escalation
     if escalation.get("action") == "handoff":
         return "handoff"
-    intent = state.get("intent", "")
-    if state.get("awaiting") == "confirmation":
+    if state.awaiting == "confirmation":
         return "act"  # a proposed change must be settled (anything but yes cancels it)
-    if intent in CHAT_ONLY or str(escalation.get("reason", "")).startswith("low_confidence"):
+    # Chat-only intents have nothing to look up or do: straight to phrasing.
+    chat_only = state.intent in CHAT_ONLY
+    if chat_only or str(escalation.get("reason", "")).startswith("low_confidence"):
         # Not sure what was asked: no lookups or flows on a guess; clarify and offer a human.
         return "adapt_persona"
     return "retrieve" if needs_knowledge(state) else "act"

@@ -1,7 +1,7 @@
 """Understanding by the model: intent, entities, sentiment, uncertainty and language, as a
 validated pydantic object, cross-checked with the offline classifier.
 
-The intent must be one of the catalogue (nlu/intents.py INTENTS); anything else is an
+The intent must be one of the catalogue (domain/intents.py); anything else is an
 invalid answer. When the model and the offline classifier disagree strongly, the turn's
 uncertainty rises, so the escalation rules may offer a human rather than act on a guess.
 """
@@ -14,33 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from supportgraph.domain.intents import CATALOGUE, INTENT_NAMES, INTENTS
 from supportgraph.llm.chain import ChainOutcome, FallbackChain
 from supportgraph.llm.client import ModelClient
 from supportgraph.llm.failures import ModelAnswer
 from supportgraph.llm.pii import Redactor
-from supportgraph.nlu.intents import INTENTS, IntentGuess
+from supportgraph.nlu.intents import IntentGuess
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
-# One line per catalogue intent for the prompt (ARCHITECTURE.md 3.3); the list itself is
-# INTENTS, so a new intent without a line here is still offered, just undescribed.
-INTENT_HINTS = {
-    "order_tracking": "where an order is, its status or delivery",
-    "order_modification": "cancel an order, change its address, items or payment",
-    "product_inquiry": "product details, availability, size or colour stock",
-    "pricing": "what something costs, discounts",
-    "returns_refunds": "return, exchange, refund",
-    "shipping": "shipping methods, costs, delivery times in general",
-    "payment": "payment methods, failed or double payments",
-    "account": "the customer's account, profile, address, preferences",
-    "technical_support": "the website or app does not work",
-    "general_inquiry": "the shop in general: hours, contact, policies",
-    "greeting": "hello",
-    "thanks_goodbye": "thanks, bye",
-    "human_agent": "wants to talk to a person",
-    "out_of_scope": "nothing to do with the shop",
-}
+# One line per intent for the prompt, from the intent catalogue (domain/intents.py).
+INTENT_HINTS = {intent.name: intent.hint for intent in CATALOGUE}
 ENTITY_KEYS = "order_id, email, name, zip, product, product_type, size, colour, amount, quantity"
 MAX_ENTITIES = 20
 EntityValue = str | int | float | bool
@@ -53,7 +38,7 @@ def _clamp(value: Any, low: float, high: float) -> Any:
 class ModelUnderstanding(BaseModel):
     """What the model must answer. Validated as untrusted input."""
 
-    intent: str = Field(description="one of: " + ", ".join(INTENTS))
+    intent: str = Field(description="one of: " + ", ".join(INTENT_NAMES))
     entities: dict[str, EntityValue] = Field(
         default_factory=dict, description=f"keys among: {ENTITY_KEYS}"
     )
@@ -156,7 +141,7 @@ def understanding_messages(
 ) -> list[BaseMessage]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    intents = "\n".join(f"- {name}: {INTENT_HINTS.get(name, '')}" for name in INTENTS)
+    intents = "\n".join(f"- {name}: {INTENT_HINTS[name]}" for name in INTENT_NAMES)
     system = (
         "You read one customer message sent to an online shop's support chat and report "
         "what it means.\nIntents (pick exactly one):\n"

@@ -16,24 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supportgraph.domain.text import normalize
+from supportgraph.domain.intents import INTENT_NAMES
+from supportgraph.nlu.text import normalize
 
-INTENTS = [
-    "order_tracking",
-    "order_modification",
-    "product_inquiry",
-    "pricing",
-    "returns_refunds",
-    "shipping",
-    "payment",
-    "account",
-    "technical_support",
-    "general_inquiry",
-    "greeting",
-    "thanks_goodbye",
-    "human_agent",
-    "out_of_scope",
-]
+INTENTS = INTENT_NAMES  # the labels: the intent catalogue (domain/intents.py)
 TRAIN_FILE = Path(__file__).parent / "data" / "intents_train.json"
 
 _PLACEHOLDERS = [

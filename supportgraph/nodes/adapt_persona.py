@@ -138,10 +138,10 @@ def choose(signals: dict[str, int], segment: str | None) -> str:
 
 
 async def adapt_persona(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
-    signals = dict(state.get("persona_signals") or {})
-    for persona, count in signals_of(state.get("text", ""), state.get("intent", "")).items():
+    signals = dict(state.persona_signals)
+    for persona, count in signals_of(state.text, state.intent).items():
         signals[persona] = signals.get(persona, 0) + count
     return {
         "persona_signals": signals,
-        "persona": choose(signals, state.get("customer_segment")),
+        "persona": choose(signals, state.customer_segment),
     }

@@ -16,10 +16,10 @@ from supportgraph.domain.state import ConversationState
 
 async def detect_language(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = deps_of(runtime)
-    text = state.get("text", "")
-    now = state.get("now") or deps.clock()
-    turn = state.get("turn") or 1
-    previous = state.get("conversation_language")
+    text = state.text
+    now = state.now or deps.clock()
+    turn = state.turn or 1
+    previous = state.conversation_language
     guess = deps.language.detect(text, previous=previous)
     replyable = deps.settings.reply_languages
     if guess.language in replyable:
@@ -35,7 +35,7 @@ async def detect_language(state: ConversationState, runtime: Runtime[Deps]) -> d
     return {
         "turn": turn,
         "now": now,
-        "started_at": state.get("started_at") or now,
+        "started_at": state.started_at or now,
         "updated_at": now,
         "language": guess.language,
         "language_method": guess.method,

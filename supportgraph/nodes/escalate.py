@@ -10,26 +10,27 @@ A VIP segment raises any escalation to at least high priority.
 
 from __future__ import annotations
 
-import time
+import contextlib
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
+from supportgraph.domain.intents import CHAT_ONLY
 from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.lexicon import legal_term
 from supportgraph.nlu.text import has_text
+from supportgraph.nodes.flows.base import FlowContext
 
 PRIORITY_ORDER = ["low", "medium", "high", "critical"]
-NOT_QUESTIONS = {"greeting", "thanks_goodbye", "human_agent", "out_of_scope"}
 
 
 def question_signature(state: ConversationState) -> str | None:
-    intent = state.get("intent", "")
-    entities = state.get("entities") or {}
-    if intent in NOT_QUESTIONS or "confirmed" in entities:
-        return None
-    if state.get("awaiting") and intent == state.get("active_flow") and entities:
+    intent = state.intent
+    entities = state.entities
+    if intent in CHAT_ONLY or "confirmed" in entities:
+        return None  # a greeting or a yes/no is not a question asked again
+    if state.awaiting and intent == state.active_flow and entities:
         return None  # answering our question is not asking one again
     topic = entities.get("order_id") or entities.get("product_id") or ""
     return f"{intent}:{topic}"
@@ -37,70 +38,56 @@ def question_signature(state: ConversationState) -> str | None:
 
 def decide(state: ConversationState, deps: Deps) -> tuple[str, str | None, str | None]:
     rules = deps.settings.escalation
-    text = state.get("text", "")
-    status = state.get("escalation_status", "none")
-    entities = state.get("entities") or {}
+    text = state.text
+    status = state.escalation_status
+    entities = state.entities
     if status in ("pending_human", "human_active"):
-        return "handoff", "human_active", state.get("escalation", {}).get("priority") or "medium"
+        return "handoff", "human_active", state.escalation.get("priority") or "medium"
     if not rules.enabled:
         return "none", None, None
     term = legal_term(text)
     if term:
         return "handoff", f"legal_or_fraud:{term}", "critical"
-    if state.get("intent") == "human_agent":
-        if state.get("awaiting") == "handoff_offer" and entities.get("confirmed"):
+    if state.intent == "human_agent":
+        if state.awaiting == "handoff_offer" and entities.get("confirmed"):
             return "handoff", "offer_accepted", "medium"
         return "handoff", "customer_asked_for_human", "high"
-    if state.get("sentiment", 0.0) < rules.sentiment_below:
+    if state.sentiment < rules.sentiment_below:
         return "handoff", "negative_sentiment", "high"
     signature = question_signature(state)
-    counts = state.get("question_counts") or {}
-    if signature and counts.get(signature, 0) + 1 > rules.repeat_limit:
+    if signature and state.question_counts.get(signature, 0) + 1 > rules.repeat_limit:
         return "handoff", "repeated_question", "medium"
-    if has_text(text) and state.get("uncertainty", 0.0) > rules.uncertainty_above:
+    if has_text(text) and state.uncertainty > rules.uncertainty_above:
         return "offer", "low_confidence", "medium"
-    started = state.get("started_at") or state.get("now") or 0.0
-    minutes = ((state.get("now") or started) - started) / 60.0
-    if minutes > rules.max_minutes and "long_conversation" not in (
-        state.get("offered_reasons") or []
-    ):
+    started = state.started_at or state.now or 0.0
+    minutes = ((state.now or started) - started) / 60.0
+    if minutes > rules.max_minutes and "long_conversation" not in state.offered_reasons:
         return "offer", "long_conversation", "medium"
     return "none", None, None
 
 
 async def _transfer(
     state: ConversationState, deps: Deps, reason: str | None, priority: str | None
-) -> dict[str, Any]:
-    """Log the transfer in the CRM (idempotent: a resumed handoff does not log it twice)."""
+) -> list[dict[str, Any]]:
+    """Log the transfer in the CRM (idempotent: a resumed handoff does not log it twice),
+    through the policy guard like every tool call, recorded as this turn's tool call."""
+    ctx = FlowContext(state=state, deps=deps, slots=dict(state.slots))
     args = {
-        "thread_id": state.get("thread_id", ""),
-        "summary": f"{reason}; intent {state.get('intent')}; slots {state.get('slots') or {}}",
+        "thread_id": state.thread_id,
+        "summary": f"{reason}; intent {state.intent}; slots {state.slots}",
         "priority": priority,
-        "key": f"{state.get('thread_id', '')}:{state.get('turn', 0)}:transfer",
+        "key": f"{state.thread_id}:{state.turn}:transfer",
     }
-    started = time.perf_counter()
-    try:
-        await deps.tools["transfer_to_human"].ainvoke(args)
-        return {
-            "name": "transfer_to_human",
-            "args": args,
-            "ok": True,
-            "result_summary": "transferred",
-            "ms": round((time.perf_counter() - started) * 1000, 2),
-        }
-    except Exception as exc:  # the handoff itself must not fail because the CRM log did
-        return {
-            "name": "transfer_to_human",
-            "args": args,
-            "ok": False,
-            "result_summary": str(exc)[:200],
-        }
+    # The handoff itself must not fail because the CRM log did: the failure is recorded.
+    with contextlib.suppress(Exception):
+        await ctx.call_tool("transfer_to_human", args, lambda r: "transferred")
+    return ctx.recorded_calls()
 
 
 async def escalate(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = deps_of(runtime)
     action, reason, priority = decide(state, deps)
-    segment = (state.get("customer_segment") or "").lower()
+    segment = (state.customer_segment or "").lower()
     if action != "none" and segment in deps.settings.escalation.vip_segments:
         if PRIORITY_ORDER.index(priority or "low") < PRIORITY_ORDER.index("high"):
             priority = "high"
@@ -110,15 +97,15 @@ async def escalate(state: ConversationState, runtime: Runtime[Deps]) -> dict[str
     }
     signature = question_signature(state)
     if signature:
-        counts = dict(state.get("question_counts") or {})
+        counts = dict(state.question_counts)
         counts[signature] = counts.get(signature, 0) + 1
         # Bounded: keep the most recent signatures only.
         update["question_counts"] = dict(list(counts.items())[-20:])
-    if action == "handoff" and state.get("escalation_status") != "human_active":
-        update["tool_calls"] = [await _transfer(state, deps, reason, priority)]
+    if action == "handoff" and state.escalation_status != "human_active":
+        update["tool_calls"] = await _transfer(state, deps, reason, priority)
     if action == "offer":
         update["escalation_status"] = "offered"
-        update["offered_reasons"] = [*(state.get("offered_reasons") or []), reason][-10:]
-    elif action == "none" and state.get("escalation_status") == "offered":
+        update["offered_reasons"] = [*state.offered_reasons, reason][-10:]
+    elif action == "none" and state.escalation_status == "offered":
         update["escalation_status"] = "none"
     return update

@@ -17,27 +17,27 @@ from supportgraph.domain.state import ConversationState
 
 def build_summary(state: ConversationState) -> dict[str, Any]:
     """What the human agent needs to pick up without re-asking: intent, entities, what was tried."""
-    escalation = state.get("escalation") or {}
+    escalation = state.escalation
     return {
         "reason": escalation.get("reason"),
         "priority": escalation.get("priority"),
-        "intent": state.get("intent"),
-        "active_flow": state.get("active_flow"),
-        "language": state.get("reply_language"),
-        "sentiment": state.get("sentiment"),
-        "customer_id": state.get("customer_id"),
-        "customer_segment": state.get("customer_segment"),
-        "slots": state.get("slots") or {},
-        "last_tools": [c.get("name") for c in (state.get("tool_calls") or [])],
-        "recent_messages": list(state.get("messages") or [])[-6:],
-        "turn": state.get("turn"),
+        "intent": state.intent,
+        "active_flow": state.active_flow,
+        "language": state.reply_language,
+        "sentiment": state.sentiment,
+        "customer_id": state.customer_id,
+        "customer_segment": state.customer_segment,
+        "slots": state.slots,
+        "last_tools": [c.get("name") for c in state.tool_calls],
+        "recent_messages": list(state.messages)[-6:],
+        "turn": state.turn,
     }
 
 
 async def handoff(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = deps_of(runtime)
-    lang = state.get("reply_language", "en")
-    already_human = state.get("escalation_status") == "human_active"
+    lang = state.reply_language
+    already_human = state.escalation_status == "human_active"
     summary = build_summary(state)
     holding = "" if already_human else deps.templates.render("handoff_holding", lang)
     decision = interrupt(
@@ -59,7 +59,7 @@ async def handoff(state: ConversationState, runtime: Runtime[Deps]) -> dict[str,
             "escalation_status": "none",
             "awaiting": None,
             "handoff": None,
-            "messages": [{"role": "bot", "text": text, "turn": state.get("turn", 0)}],
+            "messages": [{"role": "bot", "text": text, "turn": state.turn}],
         }
     text = str(decision.get("text", "")).strip()
     return {
@@ -68,5 +68,5 @@ async def handoff(state: ConversationState, runtime: Runtime[Deps]) -> dict[str,
         "escalation_status": "human_active",
         "awaiting": None,
         "handoff": summary,
-        "messages": [{"role": "human_agent", "text": text, "turn": state.get("turn", 0)}],
+        "messages": [{"role": "human_agent", "text": text, "turn": state.turn}],
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from supportgraph.context import Deps
+from supportgraph.domain.state import ConversationState
 
 
 def llm_for(deps: Deps, part: str) -> Any:
@@ -34,18 +35,17 @@ def add_usage(previous: dict[str, Any] | None, outcome: Any) -> dict[str, Any]:
     }
 
 
-def last_bot_message(state: Any) -> str | None:
-    for message in reversed(state.get("messages") or []):
+def last_bot_message(state: ConversationState) -> str | None:
+    for message in reversed(state.messages):
         if message.get("role") == "bot":
             return str(message.get("text") or "")
     return None
 
 
-async def redactor_for(llm: Any, deps: Deps, state: Any) -> Any:
+async def redactor_for(llm: Any, deps: Deps, customer_id: str | None) -> Any:
     """A redactor for this turn's model calls that also knows the verified customer's name
     (no pattern finds a name), so it reaches the model only as a placeholder."""
     redactor = llm.new_redactor()
-    customer_id = state.get("customer_id")
     if customer_id:
         customer = await deps.store.get_customer(customer_id)
         if customer is not None and customer.name:

@@ -12,17 +12,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
+from supportgraph.domain.intents import intent_of
 from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.text import has_text
 from supportgraph.nodes.llm_turn import add_usage, llm_for, redactor_for
 from supportgraph.templates import LANGUAGE_NAMES, Templates
 
-DEFAULT_KEYS = {
-    "greeting": "greeting",
-    "thanks_goodbye": "goodbye",
-    "out_of_scope": "out_of_scope",
-    "human_agent": "human_unavailable",
-}
 CONCISE = {"busy_parent", "expert"}
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -38,34 +33,34 @@ def kb_text(hit: dict[str, Any], persona: str) -> str:
 
 
 def compose(state: ConversationState, templates: Templates, reply_languages: list[str]) -> str:
-    lang = state.get("reply_language", "en")
-    persona = state.get("persona", "default")
-    intent = state.get("intent", "")
+    lang = state.reply_language
+    persona = state.persona
+    intent = state.intent
     notes: list[str] = []
-    detected = state.get("language", lang)
-    if detected not in reply_languages and state.get("language_method") == "model":
+    detected = state.language
+    if detected not in reply_languages and state.language_method == "model":
         name = LANGUAGE_NAMES.get(detected, detected)
         notes.append(templates.render("language_unsupported", lang, language=name))
-    parts = [
-        templates.render(item["key"], lang, **item["params"]) for item in state.get("say") or []
-    ]
-    hits = state.get("kb_hits") or []
+    parts = [templates.render(item["key"], lang, **item["params"]) for item in state.say]
+    hits = state.kb_hits
     if hits and not parts:
         parts.append(kb_text(hits[0], persona))
     if not parts:
-        key = DEFAULT_KEYS.get(intent, "fallback_clarify")
-        parts.append(templates.render(key if has_text(state.get("text", "")) else "no_text", lang))
+        # Nothing gathered: a chat intent's own reply, else ask what was meant.
+        row = intent_of(intent)
+        key = row.reply if row is not None and row.reply else "fallback_clarify"
+        parts.append(templates.render(key if has_text(state.text) else "no_text", lang))
     parts = notes + parts
-    awaiting = state.get("awaiting")
-    active = state.get("active_flow")
+    awaiting = state.awaiting
+    active = state.active_flow
     if awaiting and active and intent != active and templates.has(f"resume_{awaiting}", lang):
         parts.append(templates.render(f"resume_{awaiting}", lang))
     if persona == "newbie" and templates.has(f"tip.{intent}", lang):
         parts.append(templates.render(f"tip.{intent}", lang))
-    asking = state.get("awaiting") == "confirmation"  # one question at a time
+    asking = state.awaiting == "confirmation"  # one question at a time
     if persona in ("product_seeker", "experimenter") and intent == "product_inquiry" and not asking:
         parts.append(templates.render(f"persona.{persona}", lang))
-    if (state.get("escalation") or {}).get("action") == "offer":
+    if state.escalation.get("action") == "offer":
         parts.append(templates.render("offer_human", lang))
     return " ".join(p for p in parts if p)
 
@@ -73,33 +68,38 @@ def compose(state: ConversationState, templates: Templates, reply_languages: lis
 async def respond(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = deps_of(runtime)
     reply = compose(state, deps.templates, deps.settings.reply_languages)
-    awaiting = state.get("awaiting")
-    if (state.get("escalation") or {}).get("action") == "offer" and not awaiting:
+    awaiting = state.awaiting
+    if state.escalation.get("action") == "offer" and not awaiting:
         awaiting = "handoff_offer"
     elif awaiting == "handoff_offer":
         awaiting = None  # the offer was answered (or ignored) this turn
     update: dict[str, Any] = {"awaiting": awaiting}
     llm = llm_for(deps, "phrasing")
-    if llm is not None and has_text(state.get("text", "")):
+    if llm is not None and has_text(state.text):
         reply, update["llm_usage"] = await phrase_by_model(
             llm,
-            {**state, "awaiting": awaiting},
+            {**state.as_dict(), "awaiting": awaiting},
             reply,
             deps.templates,
             runtime.stream_writer,
-            await redactor_for(llm, deps, state),
+            await redactor_for(llm, deps, state.customer_id),
         )
     update["reply"] = reply
-    update["messages"] = [{"role": "bot", "text": reply, "turn": state.get("turn", 0)}]
+    update["messages"] = [{"role": "bot", "text": reply, "turn": state.turn}]
     return update
 
 
 async def phrase_by_model(
-    llm: Any, state: Any, template_reply: str, templates: Templates, write: Any, redactor: Any
+    llm: Any,
+    fields: dict[str, Any],
+    template_reply: str,
+    templates: Templates,
+    write: Any,
+    redactor: Any,
 ) -> tuple[str, dict[str, Any]]:
     """The reply written by the model from the turn's facts, streamed as it is checked
     (custom stream events "token" / "reset"); the template reply when the model fails or
-    says anything the facts do not hold."""
+    says anything the facts do not hold. `fields`: the state as a mapping (Facts reads it)."""
     from supportgraph.llm.phrasing import Facts
 
     def on_delta(text: str) -> None:
@@ -109,10 +109,10 @@ async def phrase_by_model(
         write({"reset": True})
 
     outcome = await llm.phrase(
-        Facts.from_state(state, template_reply),
+        Facts.from_state(fields, template_reply),
         redactor,
         templates=templates,
         on_delta=on_delta,
         on_reset=on_reset,
     )
-    return str(outcome.value), add_usage(state.get("llm_usage"), outcome)
+    return str(outcome.value), add_usage(fields.get("llm_usage"), outcome)

@@ -1,4 +1,8 @@
-"""retrieve: knowledge-base chunks for this turn, in the reply language, on the intent's topics."""
+"""retrieve: knowledge-base chunks for this turn, in the reply language, on the intent's topics.
+
+The topics (KB documents worth searching) are the intent catalogue's (domain/intents.py):
+narrowing by topic makes a small English-leaning embedding model reliable in four languages.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
+from supportgraph.domain.intents import intent_of
 from supportgraph.domain.state import ConversationState
 
-# Intent -> KB documents (file stems) worth searching. Narrowing by topic makes a small
-# English-leaning embedding model reliable in four languages.
-TOPICS: dict[str, list[str]] = {
-    "shipping": ["shipping"],
-    "order_tracking": ["shipping", "orders"],
-    "order_modification": ["orders"],
-    "returns_refunds": ["returns", "warranty"],
-    "pricing": ["discounts"],
-    "payment": ["payment"],
-    "account": ["account"],
-    "general_inquiry": ["store", "warranty", "discounts"],
-    "technical_support": ["account", "store", "payment"],
-    "product_inquiry": ["sizes"],
-}
 MIN_SCORE = 0.05
 
 
@@ -44,22 +35,24 @@ SIZE_WORDS = (
 
 def needs_knowledge(state: ConversationState) -> bool:
     """Whether this turn's question is answered (at least partly) from the KB."""
-    intent = state.get("intent", "")
-    if intent == "product_inquiry":
+    intent = intent_of(state.intent)
+    if intent is None or not intent.uses_kb:
+        return False
+    if intent.retrieval == "size_advice":
         # Product questions are answered from the catalogue; only size/fit advice is in the KB.
-        slots = state.get("slots") or {}
-        text = state.get("text", "").lower()
+        slots = state.slots
+        text = state.text.lower()
         return not (slots.get("product_id") or slots.get("product_type")) and any(
             w in text for w in SIZE_WORDS
         )
-    return intent in TOPICS and intent != "order_tracking"
+    return True
 
 
 async def retrieve(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = deps_of(runtime)
-    intent = state.get("intent", "")
-    language = state.get("reply_language", "en")
-    hits = deps.kb.search(state.get("text", "")[:500], language, TOPICS.get(intent), k=2)
+    intent = intent_of(state.intent)
+    topics = list(intent.topics) if intent is not None and intent.topics else None
+    hits = deps.kb.search(state.text[:500], state.reply_language, topics, k=2)
     kept = [h for h in hits if h.score >= MIN_SCORE][:1]
     return {
         "retrieved": [h.id for h in kept],

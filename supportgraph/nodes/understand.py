@@ -12,6 +12,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
+from supportgraph.domain.intents import intent_of
 from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.entities import extract_entities
 from supportgraph.nlu.lexicon import asks_for_human, confirmation
@@ -45,13 +46,6 @@ MODEL_ENTITIES = {
 }  # a different intent this confident wins over the slot being filled
 
 
-FOLLOW_UP_ENTITIES = {
-    "product_inquiry": {"size", "colour", "product_id", "product_type"},
-    "pricing": {"product_id", "product_type", "size", "colour"},
-    "order_tracking": {"order_id"},
-}
-
-
 def _answers_change(awaiting: str, text: str) -> bool:
     if awaiting == "address":
         return parse_address(text) is not None
@@ -61,19 +55,18 @@ def _answers_change(awaiting: str, text: str) -> bool:
 def _follows_up(
     state: ConversationState, entities: dict[str, Any], confidence: float, text: str
 ) -> bool:
-    previous = state.get("intent")
-    relevant = FOLLOW_UP_ENTITIES.get(previous or "", set())
+    previous = intent_of(state.intent)  # the catalogue names the slots that continue it
+    relevant = previous.slots if previous is not None else frozenset()
     return bool(relevant & set(entities)) and confidence < 0.7 and word_count(text) <= 6
 
 
 async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = deps_of(runtime)
-    text = state.get("text", "")[:NLU_CHARS]
-    language = state.get("language", "en")
+    text = state.text[:NLU_CHARS]
     entities = extract_entities(text, deps.catalogue)
-    sentiment = round(score_sentiment(text, language), 3)
-    awaiting = state.get("awaiting")
-    active = state.get("active_flow")
+    sentiment = round(score_sentiment(text, state.language), 3)
+    awaiting = state.awaiting
+    active = state.active_flow
 
     usage: dict[str, Any] | None = None
     if has_text(text):
@@ -85,7 +78,7 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
 
             outcome = await llm.understand(
                 text,
-                await redactor_for(llm, deps, state),
+                await redactor_for(llm, deps, state.customer_id),
                 offline=lambda: Understanding(intent, confidence, uncertainty),
                 offline_guess=guess,
                 context={
@@ -102,7 +95,7 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
             entities = merge_entities(entities, model_entities)
             if outcome.model in ("primary", "backup"):
                 sentiment = round(read.sentiment, 3)
-            usage = add_usage(state.get("llm_usage"), outcome)
+            usage = add_usage(state.llm_usage, outcome)
     else:  # emoji or punctuation only: nothing to classify
         intent, confidence, uncertainty = "out_of_scope", 0.0, 1.0
 
@@ -139,9 +132,9 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
     elif _follows_up(state, entities, confidence, text):
         # "and in white?" after a stock answer: a short message that only adds details
         # to the previous question continues it.
-        intent, confidence, uncertainty = state["intent"], max(confidence, 0.8), 0.1
+        intent, confidence, uncertainty = state.intent, max(confidence, 0.8), 0.1
 
-    slots = {**(state.get("slots") or {})}
+    slots = {**state.slots}
     for key, value in entities.items():
         if key != "confirmed" and value not in (None, ""):
             slots[key] = value

@@ -252,9 +252,7 @@ def build_tools(store: StoreBackend, clock: Any) -> dict[str, BaseTool]:
                 if in_stock(v)
             ]
         # Same size in another colour first: the customer's size is the harder constraint.
-        same.sort(
-            key=lambda a: not size or not same_option(a["options"].get("size", ""), size)
-        )
+        same.sort(key=lambda a: not size or not same_option(a["options"].get("size", ""), size))
         return same[:4] + others[:3]
 
     async def subscribe_restock(

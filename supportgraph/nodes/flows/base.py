@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from supportgraph.backends.protocols import WriteRefused
 from supportgraph.context import Deps
 from supportgraph.domain.policy import Refusal, check_call
+from supportgraph.domain.records import ToolCall
 from supportgraph.domain.state import ConversationState
 
 T = TypeVar("T")
@@ -31,28 +32,36 @@ class FlowContext:
     deps: Deps
     slots: dict[str, Any]
     say_list: list[dict[str, Any]] = field(default_factory=list)
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
     update: dict[str, Any] = field(default_factory=dict)
 
     @property
     def language(self) -> str:
-        return self.state.get("reply_language", "en")
+        return self.state.reply_language
 
     @property
     def thread_id(self) -> str:
-        return str(self.state.get("thread_id", ""))
+        return str(self.state.thread_id)
 
     @property
     def turn(self) -> int:
-        return int(self.state.get("turn", 0))
+        return int(self.state.turn)
+
+    @property
+    def text(self) -> str:
+        return self.state.text
 
     def today(self) -> dt.date:
-        now = self.state.get("now") or self.deps.clock()
+        now = self.state.now or self.deps.clock()
         return dt.datetime.fromtimestamp(now, dt.UTC).date()
 
     @property
     def customer_id(self) -> str | None:
-        return self.update.get("customer_id", self.state.get("customer_id"))
+        return self.update.get("customer_id", self.state.customer_id)
+
+    def recorded_calls(self) -> list[dict[str, Any]]:
+        """The tool calls as the state stores them (the TurnRecord's ToolCall, as a dict)."""
+        return [call.model_dump() for call in self.tool_calls]
 
     def say(self, key: str, **params: Any) -> None:
         self.say_list.append({"key": key, "params": params})
@@ -92,13 +101,12 @@ class FlowContext:
         )
         if refusal is not None:
             self.tool_calls.append(
-                {
-                    "name": name,
-                    "args": args,
-                    "ok": False,
-                    "result_summary": f"refused by policy: {refusal.reason}",
-                    "ms": 0.0,
-                }
+                ToolCall(
+                    name=name,
+                    args=args,
+                    ok=False,
+                    result_summary=f"refused by policy: {refusal.reason}",
+                )
             )
             raise Refused(refusal.reason, refusal.detail)
         tool = self.deps.tools[name]
@@ -120,22 +128,21 @@ class FlowContext:
             result = await run()
         except Exception as exc:
             self.tool_calls.append(
-                {
-                    "name": name,
-                    "args": args,
-                    "ok": False,
-                    "result_summary": f"error: {exc}"[:200],
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                }
+                ToolCall(
+                    name=name,
+                    args=args,
+                    ok=False,
+                    result_summary=f"error: {exc}"[:200],
+                    ms=round((time.perf_counter() - started) * 1000, 2),
+                )
             )
             raise
         self.tool_calls.append(
-            {
-                "name": name,
-                "args": args,
-                "ok": True,
-                "result_summary": summarize(result)[:200],
-                "ms": round((time.perf_counter() - started) * 1000, 2),
-            }
+            ToolCall(
+                name=name,
+                args=args,
+                result_summary=summarize(result)[:200],
+                ms=round((time.perf_counter() - started) * 1000, 2),
+            )
         )
         return result

@@ -18,6 +18,7 @@ from supportgraph.nodes.flows.base import FlowContext, Refused
 from supportgraph.nodes.flows.identity import ensure_identity
 from supportgraph.nodes.flows.orders import load_own_order
 from supportgraph.nodes.flows.products import load_product
+from supportgraph.nodes.flows.registry import handles
 from supportgraph.templates import format_money
 
 REFUSAL_KEYS = {
@@ -55,12 +56,12 @@ def propose(
 
 async def settle_pending(ctx: FlowContext) -> bool:
     """Handle the answer to a proposal. True when this turn is fully answered by it."""
-    pending = ctx.state.get("pending_action")
-    if not pending or ctx.state.get("awaiting") != "confirmation":
+    pending = ctx.state.pending_action
+    if not pending or ctx.state.awaiting != "confirmation":
         return False
     ctx.update["pending_action"] = None
     ctx.done()
-    confirmed = (ctx.state.get("entities") or {}).get("confirmed")
+    confirmed = ctx.state.entities.get("confirmed")
     if confirmed is not True:
         if not pending.get("offer"):  # a declined offer needs no "nothing changed"
             ctx.say("action_cancelled")
@@ -142,7 +143,7 @@ def address_text(address: dict[str, str]) -> str:
 
 def remember_address(ctx: FlowContext) -> bool:
     """Keep an address written in this message, even if identity must be checked first."""
-    found = parse_address(ctx.state.get("text", ""))
+    found = parse_address(ctx.text)
     if found:
         ctx.slots["address"] = found
     return found is not None
@@ -171,18 +172,19 @@ def _find_variant(product: Product, current_variant: str | None, wanted: dict[st
     return find_variant(product, target)
 
 
+@handles("order_modification")
 async def order_modification(ctx: FlowContext) -> None:
     flow = "order_modification"
     has_address = remember_address(ctx)
-    asked = kinds(ctx.state.get("text", "")) | set(ctx.slots.get("change_kinds", []))
-    entities = ctx.state.get("entities") or {}
+    asked = kinds(ctx.text) | set(ctx.slots.get("change_kinds", []))
+    entities = ctx.state.entities
     if {"exchange", "return"} & asked and not {"cancel", "address", "payment_method"} & asked:
         # "exchange the sneakers of order X for a 44" is an after-delivery change.
         if await returns_refunds(ctx):
             return
     if "cancel" in asked:
         kind = "cancel"
-    elif "address" in asked or has_address or ctx.state.get("awaiting") == "address":
+    elif "address" in asked or has_address or ctx.state.awaiting == "address":
         kind = "address"
     elif "payment_method" in asked:
         kind = "payment"
@@ -244,7 +246,7 @@ async def _propose_payment_change(ctx: FlowContext, order: Order, flow: str) -> 
         lambda c: "profile" if c else "not found",
     )
     customer = Customer.model_validate(found)
-    text = ctx.state.get("text", "").lower()
+    text = ctx.text.lower()
     current = {p.method_id for p in order.payments}
     choices = [m for m in customer.payment_methods if m.id not in current]
     wanted = [
@@ -309,13 +311,14 @@ async def _propose_item_change(
     )
 
 
+@handles("returns_refunds")
 async def returns_refunds(ctx: FlowContext) -> bool:
     """Return or exchange delivered items. False when the question is general (the KB answers)."""
     flow = "returns_refunds"
-    text = ctx.state.get("text", "")
+    text = ctx.text
     asked = kinds(text) | set(ctx.slots.get("change_kinds", []))
-    entities = ctx.state.get("entities") or {}
-    specific = ctx.slots.get("order_id") or ctx.state.get("active_flow") == flow
+    entities = ctx.state.entities
+    specific = ctx.slots.get("order_id") or ctx.state.active_flow == flow
     if not specific and "order_id" not in entities:
         return False
     kind = "exchange" if "exchange" in asked else "return"
@@ -356,10 +359,11 @@ async def returns_refunds(ctx: FlowContext) -> bool:
     return True
 
 
+@handles("payment")
 async def payment(ctx: FlowContext) -> bool:
     """Payment status and retry of a failed payment. False for general payment questions."""
     flow = "payment"
-    text = ctx.state.get("text", "")
+    text = ctx.text
     asked = kinds(text)
     if "payment_method" in asked and ctx.slots.get("order_id") and "retry_payment" not in asked:
         ctx.slots["change_kinds"] = ["payment_method"]
@@ -367,8 +371,8 @@ async def payment(ctx: FlowContext) -> bool:
         return True
     if not (
         {"retry_payment"} & asked
-        or ctx.state.get("active_flow") == flow
-        or "order_id" in (ctx.state.get("entities") or {})
+        or ctx.state.active_flow == flow
+        or "order_id" in ctx.state.entities
     ):
         return False
     order = await load_own_order(ctx, flow)
@@ -398,18 +402,27 @@ async def payment(ctx: FlowContext) -> bool:
     return True
 
 
+@handles("account")
+async def account_flow(ctx: FlowContext) -> None:
+    """An account change; a general account question that gives an email verifies the
+    customer (so the next question about their account needs no identity step)."""
+    handled = await account(ctx)
+    if not handled and ctx.state.entities.get("email"):
+        await ensure_identity(ctx, "account")
+
+
 async def account(ctx: FlowContext) -> bool:
     """Default address change and preferences. False for general account questions (KB)."""
     flow = "account"
-    text = ctx.state.get("text", "")
+    text = ctx.text
     asked = kinds(text)
     wants_address = "address" in asked or (
-        ctx.state.get("active_flow") == flow and ctx.state.get("awaiting") == "address"
+        ctx.state.active_flow == flow and ctx.state.awaiting == "address"
     )
     if "preferences" in asked or ctx.slots.get("preferences_pending"):
         return await _preferences(ctx, flow)
     if not wants_address and not (
-        ctx.state.get("active_flow") == flow and ctx.slots.get("address_change")
+        ctx.state.active_flow == flow and ctx.slots.get("address_change")
     ):
         return False
     ctx.slots["address_change"] = True
@@ -442,7 +455,7 @@ async def account(ctx: FlowContext) -> bool:
 async def _preferences(ctx: FlowContext, flow: str) -> bool:
     from supportgraph.nlu.requests import channel, preferred_language
 
-    text = ctx.state.get("text", "")
+    text = ctx.text
     prefs = {
         k: v
         for k, v in (("language", preferred_language(text)), ("contact_channel", channel(text)))
@@ -472,4 +485,3 @@ async def _preferences(ctx: FlowContext, flow: str) -> bool:
 
 def _items(order: Order) -> str:
     return ", ".join(i.name or i.product_id for i in order.items) or "-"
-

@@ -56,7 +56,7 @@ async def ensure_identity(ctx: FlowContext, flow: str) -> bool:
 
 async def guard_other_identity(ctx: FlowContext) -> bool:
     """Refuse switching to another customer mid-conversation. True when refused."""
-    entities = ctx.state.get("entities") or {}
+    entities = ctx.state.entities
     if not ctx.customer_id or "email" not in entities:
         return False
     current = await ctx.deps.store.get_customer(ctx.customer_id)

@@ -6,6 +6,7 @@ from supportgraph.domain.catalogue import order_total
 from supportgraph.domain.schema import Fulfilment, Order
 from supportgraph.nodes.flows.base import FlowContext, Refused
 from supportgraph.nodes.flows.identity import ensure_identity
+from supportgraph.nodes.flows.registry import handles
 from supportgraph.templates import format_date, format_money
 
 
@@ -55,6 +56,7 @@ async def _ask_which_order(ctx: FlowContext, flow: str) -> None:
     ctx.ask("choose_order", "order_id", flow, orders=listing)
 
 
+@handles("order_tracking")
 async def track_order(ctx: FlowContext) -> None:
     order = await load_own_order(ctx, "order_tracking")
     if order is None:
@@ -89,11 +91,12 @@ async def track_order(ctx: FlowContext) -> None:
     ctx.done()
 
 
+@handles("shipping")
 async def delivery_estimate(ctx: FlowContext) -> bool:
     """'How long to France?': a date range from the shipping rules. False if not asked."""
     from supportgraph.nlu.requests import country, kinds
 
-    text = ctx.state.get("text", "")
+    text = ctx.text
     target = country(text)
     # A date estimate answers "how long / when"; "which carrier to France?" is a KB question.
     if "estimate" not in kinds(text):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from supportgraph.domain.catalogue import find_variant, in_stock
 from supportgraph.domain.schema import Product, Variant
+from supportgraph.nlu.requests import kinds
 from supportgraph.nodes.flows.base import FlowContext
+from supportgraph.nodes.flows.registry import handles
 from supportgraph.templates import format_money
 
 MAX_LISTED = 4
@@ -30,6 +32,15 @@ def option_values(product: Product, option: str, in_stock_only: bool = False) ->
         if value and value not in values and (not in_stock_only or in_stock(v)):
             values.append(value)
     return values
+
+
+@handles("product_inquiry")
+async def product_questions(ctx: FlowContext) -> None:
+    """A restock request (now or still pending from an earlier turn), else the product itself."""
+    if "restock" in kinds(ctx.text) or ctx.slots.get("restock_requested"):
+        await restock(ctx)
+    else:
+        await product_inquiry(ctx)
 
 
 async def product_inquiry(ctx: FlowContext, flow: str = "product_inquiry") -> None:
@@ -118,7 +129,7 @@ async def product_inquiry(ctx: FlowContext, flow: str = "product_inquiry") -> No
 async def _list_type(ctx: FlowContext, flow: str) -> None:
     product_type = ctx.slots.get("product_type")
     if not product_type:
-        if not ctx.state.get("kb_hits"):  # a size-guide style question is answered by the KB
+        if not ctx.state.kb_hits:  # a size-guide style question is answered by the KB
             types = await ctx.call_tool(
                 "list_product_types", {}, lambda t: f"{len(t)} product types"
             )
@@ -139,10 +150,11 @@ async def _list_type(ctx: FlowContext, flow: str) -> None:
     ctx.ask("product_type_list", "product", flow, product_type=product_type, products=listing)
 
 
+@handles("pricing")
 async def product_price(ctx: FlowContext) -> bool:
     """For pricing questions about a named product. False when no product was named."""
     product_id = ctx.slots.get("product_id")
-    if not product_id or "product_id" not in (ctx.state.get("entities") or {}):
+    if not product_id or "product_id" not in ctx.state.entities:
         return False
     product = await load_product(ctx, product_id)
     if product is None:

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from supportgraph.domain.policy import CONFIRMED_WRITES, WRITES
+from supportgraph.domain.records import ToolCall
 from supportgraph.nodes.flows.base import FlowContext, Refused
 from supportgraph.nodes.llm_turn import add_usage, redactor_for
 
@@ -36,7 +37,7 @@ def _messages(ctx: FlowContext) -> list[Any]:
         else "The customer is not verified: account data needs their email first."
     )
     out: list[Any] = [SystemMessage(SYSTEM.format(identity=identity))]
-    for message in (ctx.state.get("messages") or [])[-6:]:
+    for message in ctx.state.messages[-6:]:
         text = str(message.get("text") or "")
         if text:
             out.append(HumanMessage(text) if message.get("role") == "customer" else AIMessage(text))
@@ -45,26 +46,23 @@ def _messages(ctx: FlowContext) -> list[Any]:
 
 async def run_proposals(ctx: FlowContext, llm: Any) -> dict[str, Any]:
     """Ask the model, run what the guard allows; returns the turn's updated LLM usage."""
-    redactor = await redactor_for(llm, ctx.deps, {**ctx.state, "customer_id": ctx.customer_id})
+    redactor = await redactor_for(llm, ctx.deps, ctx.customer_id)
     outcome = await llm.propose_tools(_messages(ctx), ctx.deps.tools, redactor)
     for rejected in outcome.value.rejected:  # unknown tools, arguments not matching the schema
         name, _, why = rejected.partition(": ")
-        ctx.tool_calls.append(
-            {"name": name, "args": {}, "ok": False, "result_summary": f"rejected: {why}", "ms": 0.0}
-        )
+        ctx.tool_calls.append(ToolCall(name=name, ok=False, result_summary=f"rejected: {why}"))
     for call in outcome.value.calls:
         if call.name in WRITES and call.name not in CONFIRMED_WRITES:
             ctx.tool_calls.append(
-                {
-                    "name": call.name,
-                    "args": call.args,
-                    "ok": False,
-                    "result_summary": "refused by policy: not_proposable",
-                    "ms": 0.0,
-                }
+                ToolCall(
+                    name=call.name,
+                    args=call.args,
+                    ok=False,
+                    result_summary="refused by policy: not_proposable",
+                )
             )
             continue
         # A refusal is recorded by call_tool; the reply is phrased from what did run.
         with contextlib.suppress(Refused):
             await ctx.call_tool(call.name, call.args, _summary)
-    return add_usage(ctx.state.get("llm_usage"), outcome)
+    return add_usage(ctx.state.llm_usage, outcome)
