@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from supportgraph.domain.intents import INTENT_NAMES
-from supportgraph.nlu.text import normalize
+from supportgraph.domain.text import normalize
 
 INTENTS = INTENT_NAMES  # the labels: the intent catalogue (domain/intents.py)
 TRAIN_FILE = Path(__file__).parent / "data" / "intents_train.json"
