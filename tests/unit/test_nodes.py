@@ -1,0 +1,214 @@
+"""Nodes called directly, as the graph calls them: a state in, an update out, with Deps over
+the in-memory store (no SQLite, no checkpoints, no models)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langgraph.runtime import Runtime
+
+from supportgraph.backends.loader import load_store_file
+from supportgraph.backends.memory import InMemoryStore
+from supportgraph.config import Settings
+from supportgraph.context import Deps, MissingContext, deps_of
+from supportgraph.domain.records import ToolCall
+from supportgraph.domain.state import ConversationState
+from supportgraph.nlu.entities import Catalogue
+from supportgraph.nodes.act import act
+from supportgraph.nodes.escalate import escalate
+from supportgraph.nodes.respond import compose, respond
+
+NOW = 1_795_000_000.0  # 2026-11-18: order SG-10003 is within the return window
+
+
+@pytest.fixture
+def deps() -> Deps:
+    """A fresh in-memory store per test: writes of one test never leak into another."""
+    from supportgraph.templates import Templates
+
+    settings = Settings()
+    store = InMemoryStore(load_store_file(settings.resolved_store_path()))
+    return Deps(
+        settings=settings,
+        store=store,
+        catalogue=Catalogue.from_products(store.all_products()),
+        templates=Templates.load(settings.brand_dir / "templates"),
+        clock=lambda: NOW,
+    )
+
+
+def run(deps: Deps) -> Runtime[Deps]:
+    return Runtime(context=deps)
+
+
+def state(intent: str, text: str = "", **fields: Any) -> ConversationState:
+    base: dict[str, Any] = {
+        "thread_id": "t1",
+        "turn": 3,
+        "now": NOW,
+        "text": text,
+        "intent": intent,
+        "escalation": {"action": "none", "reason": None, "priority": None},
+    }
+    return ConversationState(**{**base, **fields})
+
+
+def calls(update: dict[str, Any]) -> list[ToolCall]:
+    return [ToolCall.model_validate(c) for c in update["tool_calls"]]
+
+
+async def test_an_order_question_of_an_unverified_customer_asks_who_they_are(deps: Deps) -> None:
+    update = await act(
+        state("order_tracking", "where is SG-10002", slots={"order_id": "SG-10002"}), run(deps)
+    )
+    assert update["say"] == [{"key": "ask_identity", "params": {}}]
+    assert (update["awaiting"], update["active_flow"]) == ("email", "order_tracking")
+    assert update["tool_calls"] == []  # nothing was looked up before identity
+
+
+async def test_a_verified_customer_gets_the_order_status(deps: Deps) -> None:
+    update = await act(
+        state(
+            "order_tracking",
+            "SG-10002",
+            slots={"order_id": "SG-10002"},
+            customer_id="C1001",
+        ),
+        run(deps),
+    )
+    assert [c.name for c in calls(update)] == ["get_order_details", "track_shipment"]
+    assert all(c.ok for c in calls(update))
+    assert update["say"][0]["key"].startswith("order_status_shipped")
+    assert update["awaiting"] is None
+
+
+async def test_another_customers_order_is_refused_as_not_found(deps: Deps) -> None:
+    update = await act(
+        state(
+            "order_tracking",
+            "SG-10004",
+            slots={"order_id": "SG-10004"},  # Carlos's order
+            customer_id="C1001",
+        ),
+        run(deps),
+    )
+    refused = calls(update)[0]
+    assert (refused.name, refused.ok) == ("get_order_details", False)
+    assert refused.result_summary == "refused by policy: not_found"
+    assert update["say"][0]["key"] == "order_not_found"
+
+
+async def test_a_confirmed_cancellation_runs_once_through_the_guard(deps: Deps) -> None:
+    args = {"order_id": "SG-10001", "reason": "customer request", "key": "t1:2:cancel_order"}
+    pending = {
+        "tool": "cancel_order",
+        "args": args,
+        "done": "done.cancel_order",
+        "params": {"order_id": "SG-10001"},
+        "flow": "order_modification",
+    }
+    update = await act(
+        state(
+            "order_modification",
+            "yes",
+            entities={"confirmed": True},
+            awaiting="confirmation",
+            pending_action=pending,
+            customer_id="C1001",
+        ),
+        run(deps),
+    )
+    assert [(c.name, c.ok) for c in calls(update)] == [
+        ("cancel_order", True),
+        ("record_interaction", True),
+    ]
+    assert update["pending_action"] is None
+    order = await deps.store.get_order("SG-10001")
+    assert order is not None and order.status == "cancelled"
+
+
+async def test_a_no_cancels_the_proposal_and_changes_nothing(deps: Deps) -> None:
+    pending = {
+        "tool": "cancel_order",
+        "args": {"order_id": "SG-10001", "reason": "customer request", "key": "k"},
+        "done": "done.cancel_order",
+        "params": {},
+        "flow": "order_modification",
+    }
+    update = await act(
+        state(
+            "order_modification",
+            "no",
+            entities={"confirmed": False},
+            awaiting="confirmation",
+            pending_action=pending,
+            customer_id="C1001",
+        ),
+        run(deps),
+    )
+    assert update["say"] == [{"key": "action_cancelled", "params": {}}]
+    assert update["tool_calls"] == []
+    order = await deps.store.get_order("SG-10001")
+    assert order is not None and order.status == "pending"
+
+
+async def test_a_handoff_logs_the_transfer_as_a_guarded_recorded_tool_call(deps: Deps) -> None:
+    update = await escalate(
+        state("human_agent", "I want to talk to a human", slots={"order_id": "SG-10002"}),
+        run(deps),
+    )
+    assert update["escalation"]["action"] == "handoff"
+    [transfer] = calls(update)
+    assert (transfer.name, transfer.ok, transfer.result_summary) == (
+        "transfer_to_human",
+        True,
+        "transferred",
+    )
+    assert transfer.args["key"] == "t1:3:transfer"
+    assert transfer.args["priority"] == "high"
+    assert await deps.store.write_applied("t1:3:transfer")  # the CRM has it
+
+
+async def test_a_failing_crm_log_is_recorded_and_the_handoff_still_happens(deps: Deps) -> None:
+    class DownCrm(InMemoryStore):
+        async def record_interaction(self, *args: Any, **kwargs: Any) -> Any:
+            raise ConnectionError("CRM unreachable")
+
+    down = deps.with_store(DownCrm(load_store_file(deps.settings.resolved_store_path())))
+    update = await escalate(state("human_agent", "a person please"), run(down))
+    assert update["escalation"]["action"] == "handoff"
+    [transfer] = calls(update)
+    assert (transfer.name, transfer.ok) == ("transfer_to_human", False)
+    assert "CRM unreachable" in transfer.result_summary
+
+
+async def test_a_thread_already_with_a_human_is_not_transferred_again(deps: Deps) -> None:
+    update = await escalate(
+        state("order_tracking", "hello?", escalation_status="human_active"), run(deps)
+    )
+    assert update["escalation"]["action"] == "handoff"
+    assert "tool_calls" not in update
+
+
+async def test_chat_only_intents_reply_with_their_catalogue_template(deps: Deps) -> None:
+    langs = deps.settings.reply_languages
+    hello = compose(state("greeting", "hi"), deps.templates, langs)
+    assert hello == deps.templates.render("greeting", "en")
+    bye = compose(state("thanks_goodbye", "thanks", reply_language="de"), deps.templates, langs)
+    assert bye == deps.templates.render("goodbye", "de")
+    unclear = compose(state("order_tracking", "hm"), deps.templates, langs)
+    assert unclear == deps.templates.render("fallback_clarify", "en")
+
+
+async def test_respond_turns_an_offer_into_an_awaited_answer(deps: Deps) -> None:
+    offer = {"action": "offer", "reason": "low_confidence", "priority": "medium"}
+    update = await respond(state("general_inquiry", "blorp", escalation=offer), run(deps))
+    assert update["awaiting"] == "handoff_offer"
+    assert update["reply"].endswith(deps.templates.render("offer_human", "en"))
+    assert update["messages"] == [{"role": "bot", "text": update["reply"], "turn": 3}]
+
+
+def test_a_node_run_without_deps_fails_loudly() -> None:
+    with pytest.raises(MissingContext):
+        deps_of(Runtime(context=None))
