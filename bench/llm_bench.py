@@ -71,7 +71,7 @@ async def turns(fake: Any, root: Path, proposals: bool) -> dict[str, list[float]
     )
     out: dict[str, list[float]] = {"latency": [], "overhead": [], "calls": []}
     async with SupportAgent.open(settings) as agent:
-        agent.deps.warm()
+        agent.warm()
         await agent.send("warm-up", "hello")
         for i in range(TURNS):
             inside_model[0], before = 0.0, len(fake.requests)
@@ -86,7 +86,7 @@ async def turns(fake: Any, root: Path, proposals: bool) -> dict[str, list[float]
 async def offline_turns(root: Path) -> list[float]:
     settings = Settings(data_dir=root, escalation=EscalationRules(repeat_limit=10_000))
     async with SupportAgent.open(settings) as agent:
-        agent.deps.warm()
+        agent.warm()
         await agent.send("warm-up", "hello")
         return [
             (await agent.send(f"o{i // len(SCRIPT)}", SCRIPT[i % len(SCRIPT)])).latency_ms

@@ -197,7 +197,7 @@ async def kill_drills(work: Path, shared: Path, rounds: int) -> dict[str, Any]:
             if child.returncode != -signal.SIGKILL:
                 raise RuntimeError(f"{point}: the child was not killed: {child.stderr[-500:]}")
             async with SupportAgent.open(Settings(data_dir=data_dir)) as agent:
-                log = agent.deps.store.writes_log()
+                log = agent.store.writes_log()
                 twice += sum(w["action"] == "cancel_order" for w in log) > 1
                 history = await agent.history("t")
                 seen = history and "is cancelled" in history[-1].reply

@@ -15,7 +15,6 @@ from pathlib import Path
 from timeline_bench import SCRIPT  # bench/ is on sys.path when a script runs
 
 from supportgraph.config import EscalationRules, Settings
-from supportgraph.replay.rerun import rerun
 from supportgraph.runtime.agent import SupportAgent
 
 
@@ -23,17 +22,17 @@ async def measure(turns: int) -> tuple[float, float, float, bool]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), escalation=EscalationRules(repeat_limit=10_000))
         async with SupportAgent.open(settings) as agent:
-            agent.deps.warm()
+            agent.warm()
             await agent.send("warm-up", "hello")
             normal = [
                 (await agent.send("t", SCRIPT[i % len(SCRIPT)])).latency_ms for i in range(turns)
             ]
             await agent.send("one", SCRIPT[0])
             start = time.perf_counter()
-            await rerun(agent, "one")  # one turn: mostly the fixed cost
+            await agent.rerun("one")  # one turn: mostly the fixed cost
             fixed = (time.perf_counter() - start) * 1000
             start = time.perf_counter()
-            report = await rerun(agent, "t")
+            report = await agent.rerun("t")
             total = (time.perf_counter() - start) * 1000
     per_turn = (total - fixed) / max(turns - 1, 1)
     return statistics.median(normal), per_turn, fixed, report.diverged

@@ -102,7 +102,7 @@ async def in_process(data_dir: Path, customers: int) -> dict[str, float]:
 
     latencies: list[float] = []
     async with SupportAgent.open(Settings(data_dir=data_dir)) as agent:
-        agent.deps.warm()
+        agent.warm()
 
         async def customer(i: int) -> None:
             for text in CONVERSATION:

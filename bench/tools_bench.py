@@ -100,7 +100,7 @@ class Sandbox:
 
 async def prepare(template: Path) -> None:
     async with SupportAgent.open(Settings(data_dir=template)) as agent:
-        agent.deps.warm()
+        agent.warm()
         await agent.send("warm", "how much is shipping?")
 
 
@@ -108,8 +108,8 @@ async def tool_latencies(sandbox: Sandbox, rounds: int) -> dict[str, list[float]
     per_tool: dict[str, list[float]] = defaultdict(list)
     for _ in range(rounds):
         async with SupportAgent.open(sandbox.new()) as agent:
-            agent.deps.clock = lambda: DEMO_NOW
-            agent.deps.warm()
+            agent.set_clock(lambda: DEMO_NOW)
+            agent.warm()
             for i, script in enumerate(TOOL_SCRIPTS):
                 for text in script:
                     record = await agent.send(f"tools-{i}", text)
@@ -122,8 +122,8 @@ async def return_flow(sandbox: Sandbox, rounds: int) -> tuple[list[float], list[
     latencies, normal = [], []
     for r in range(rounds):
         async with SupportAgent.open(sandbox.new()) as agent:
-            agent.deps.clock = lambda: DEMO_NOW
-            agent.deps.warm()  # per-process model and KB loading is not per-turn cost
+            agent.set_clock(lambda: DEMO_NOW)
+            agent.warm()  # per-process model and KB loading is not per-turn cost
             for text in RETURN_FLOW:
                 start = time.perf_counter()
                 await agent.send(f"ret-{r}", text)
@@ -145,7 +145,7 @@ async def concurrent(sandbox: Sandbox, conversations: int) -> dict[str, float]:
         if o["status"] == "pending"
     ]
     async with SupportAgent.open(settings) as agent:
-        agent.deps.clock = lambda: DEMO_NOW
+        agent.set_clock(lambda: DEMO_NOW)
 
         async def one(i: int) -> tuple[str, bool, int]:
             order_id, email = pending[i % len(pending)]  # several conversations per order

@@ -65,7 +65,7 @@ async def run_agent(
     latencies: list[float] = []
     sizes: dict[int, int] = {}
     async with SupportAgent.open(settings) as agent:
-        agent.deps.warm()
+        agent.warm()
         await agent.send("warmup", "hello")  # exclude one-time model loading
         for i in range(turns):
             start = time.perf_counter()

@@ -20,8 +20,11 @@ async def test_odd_messages_get_replies_and_the_thread_stays_usable(
     agent: SupportAgent, thread: str
 ) -> None:
     garbage = bytes(range(256)).decode("latin-1") * 3
+    # Over the limit is refused as over HTTP (413) and the CLI, not cut short; nothing kept.
+    with pytest.raises(InvalidMessage, match="message longer than 4000 characters"):
+        await agent.send(thread, "where is my order " * 600)  # ~10,000 characters
     odd = [
-        "where is my order " * 600,  # ~10,000 characters
+        "where is my order " * 222,  # 3,996 characters: just under the limit
         garbage,
         "😀😀🙏🔥",
         "Hola, I want to return las zapatillas, bitte schnell",
@@ -33,7 +36,7 @@ async def test_odd_messages_get_replies_and_the_thread_stays_usable(
     long = (await agent.history(thread))[0]
     assert long.intent == "order_tracking"
     emoji = (await agent.history(thread))[2]
-    no_text = agent.deps.templates.render("no_text", emoji.reply_language)
+    no_text = agent._deps.templates.render("no_text", emoji.reply_language)
     assert emoji.escalation.action == "none" and emoji.reply.startswith(no_text)
     after = await agent.send(thread, "How much does shipping cost?")
     assert after.intent == "shipping" and after.retrieved

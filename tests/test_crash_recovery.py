@@ -48,7 +48,7 @@ async def test_kill_at_each_step_of_a_confirmed_cancellation(
     del agent  # the session agent trained the shared model the children load
     crash(tmp_path / "data", data_dir, point)
     async with SupportAgent.open(Settings(data_dir=tmp_path / "data")) as restarted:
-        cancels = [w for w in restarted.deps.store.writes_log() if w["action"] == "cancel_order"]
+        cancels = [w for w in restarted.store.writes_log() if w["action"] == "cancel_order"]
         assert len(cancels) <= 1
         history = await restarted.history(THREAD)
         # Recovery at start finished the interrupted turn: the customer's yes has a record
@@ -57,16 +57,13 @@ async def test_kill_at_each_step_of_a_confirmed_cancellation(
         outcome = history[-1]
         assert outcome.customer_text == "yes" and "SG-10001 is cancelled" in outcome.reply
         assert len(cancels) == 1
-        order = await restarted.deps.store.get_order("SG-10001")
+        order = await restarted.store.get_order("SG-10001")
         assert order is not None and order.status == "cancelled"
         # The customer's client retries the message it never got an answer to.
         retry = await restarted.send(THREAD, "yes", client_message_id="msg-yes-1")
         assert retry.reply == outcome.reply and retry.turn == 3
         assert len(await restarted.history(THREAD)) == 3
-        assert (
-            len([w for w in restarted.deps.store.writes_log() if w["action"] == "cancel_order"])
-            == 1
-        )
+        assert len([w for w in restarted.store.writes_log() if w["action"] == "cancel_order"]) == 1
 
 
 @pytest.mark.slow
@@ -81,7 +78,7 @@ async def test_a_retry_without_a_message_id_gets_the_interrupted_turns_outcome(
     async with SupportAgent.open(Settings(data_dir=tmp_path / "data")) as restarted:
         retry = await restarted.send(THREAD, "yes")
         assert "SG-10001 is cancelled" in retry.reply and retry.turn == 3
-        cancels = [w for w in restarted.deps.store.writes_log() if w["action"] == "cancel_order"]
+        cancels = [w for w in restarted.store.writes_log() if w["action"] == "cancel_order"]
         assert len(cancels) == 1 and len(await restarted.history(THREAD)) == 3
         # Handed out once: a later "yes" is a new message, answered as such.
         again = await restarted.send(THREAD, "yes")

@@ -16,9 +16,7 @@ import pytest
 from supportgraph.config import Settings
 from supportgraph.domain.schema import Address
 from supportgraph.nlu.requests import parse_address
-from supportgraph.replay.fork import fork_thread
-from supportgraph.runtime.agent import SupportAgent
-from supportgraph.runtime.sandbox import sandbox_settings
+from supportgraph.runtime.agent import SupportAgent, sandbox_settings
 from tests.conftest import converse
 from tests.server_helpers import ADMIN, CLIENT, auth, running_server
 
@@ -155,7 +153,7 @@ def erased_threads_left(db: Path, threads: set[str]) -> dict[str, int]:
 async def test_erasing_a_customer_leaves_no_trace_anywhere(data_dir: Path, tmp_path: Path) -> None:
     root = tmp_path / "erase"
     async with SupportAgent.open(sandbox_settings(Settings(data_dir=data_dir), root)) as agent:
-        store = agent.deps.store
+        store = agent.store
         # Another customer (Carlos), verified, whose data must stay as it is.
         await converse(
             agent, "carlos", "¿Dónde está mi pedido SG-10005?", "carlos.garcia@example.com"
@@ -171,8 +169,8 @@ async def test_erasing_a_customer_leaves_no_trace_anywhere(data_dir: Path, tmp_p
         anna = await store.get_customer("C1001")
         assert anna is not None and anna.address is not None
         assert anna.address.line1 == NEW_STREET
-        her_fork = await fork_thread(agent, "verified", 2, EMAIL)
-        his_fork = await fork_thread(agent, "carlos", 1, "Where is my order SG-10005?")
+        her_fork = await agent.fork("verified", 2, EMAIL)
+        his_fork = await agent.fork("carlos", 1, "Where is my order SG-10005?")
         anna_threads = {"verified", "unverified", "handoff", "address", her_fork.branch_id}
         # Where the red team found her data afterwards is where it is now.
         assert any(i["customer_id"] is None and EMAIL in i["summary"] for i in store.interactions())
@@ -204,7 +202,7 @@ async def test_erasing_a_customer_leaves_no_trace_anywhere(data_dir: Path, tmp_p
         for (blob,) in rows(root / "checkpoints.db", "SELECT steps FROM sg_steps"):
             assert not any(n in zlib.decompress(blob).decode() for n in NEEDLES)
         for thread_id in anna_threads:
-            assert await agent.graph.checkpointer.aget_tuple(agent._config(thread_id)) is None
+            assert not await agent.thread_exists(thread_id)  # no checkpoint, record or owner
         # The store: no profile, no CRM rows, no before-images, writes-log results scrubbed.
         assert await store.get_customer("C1001") is None
         assert store.interactions() == []
@@ -258,12 +256,12 @@ async def test_erasing_an_unknown_or_wildcard_id_changes_nothing(
         )
         before = store_tables(root / "store.db")
         assert before["write_undo"] and before["interactions"] and before["orders"]
-        threads = await agent.transcript.threads()
+        threads = await agent.threads()
         for customer_id in ("%", "_", "%25", "%%", "C1001%", "C100_", "", "C9999"):
             assert await agent.erase_customer(customer_id) is False
             assert await agent.export_customer(customer_id) is None
         assert store_tables(root / "store.db") == before
-        assert await agent.transcript.threads() == threads
+        assert await agent.threads() == threads
 
 
 def test_the_erase_endpoint_answers_404_for_a_wildcard_and_keeps_everything(

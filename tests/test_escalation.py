@@ -78,16 +78,16 @@ async def test_vip_customers_get_high_priority(agent: SupportAgent, thread: str)
 
 
 async def test_long_conversation_offers_a_human_once(agent: SupportAgent, thread: str) -> None:
-    clock = agent.deps.clock
+    clock = agent._deps.clock
     start = 1_800_000_000.0
     try:
-        agent.deps.clock = lambda: start
+        agent.set_clock(lambda: start)
         first = await agent.send(thread, "How long does shipping take?")
-        agent.deps.clock = lambda: start + 11 * 60
+        agent.set_clock(lambda: start + 11 * 60)
         late = await agent.send(thread, "And how much does express cost?")
         later = await agent.send(thread, "ok and to Spain?")
     finally:
-        agent.deps.clock = clock
+        agent.set_clock(clock)
     assert first.escalation.action == "none"
     assert late.escalation.action == "offer" and late.escalation.reason == "long_conversation"
     assert later.escalation.reason != "long_conversation"

@@ -73,7 +73,7 @@ async def test_demo_conversation_end_to_end_with_a_model(
         assert record.model == "primary" and record.fallback is None
         assert record.reply.startswith(MODEL_VOICE)  # the model phrased it
         assert record.tokens_in > 0 and record.tokens_out > 0
-    store = agent.deps.store
+    store = agent.store
     assert isinstance(store, SqliteStore)
     assert [w["action"] for w in store.writes_log()][:1] == ["cancel_order"]
     kinds = [request_kind(r) for r in fake.requests]
@@ -88,7 +88,7 @@ async def test_offline_mode_when_no_model_is_configured(
 ) -> None:
     async with SupportAgent.open(llm_settings(tmp_path / "off", data_dir)) as offline:
         record = await offline.send("c", "I want to cancel my order SG-10001")
-    assert offline.deps.llm is None
+    assert offline._deps.llm is None
     assert record.model is None and record.tokens_in == 0
     assert not record.reply.startswith(MODEL_VOICE)
 
@@ -165,7 +165,7 @@ async def test_the_policy_guard_refuses_what_the_model_proposes(
         ("get_order_details", "refused by policy: not_found"),
         ("transfer_to_human", "refused by policy: not_proposable"),
     ]
-    store = agent.deps.store
+    store = agent.store
     assert isinstance(store, SqliteStore)
     assert store.writes_log() == []  # nothing the model proposed was written
     assert "Carlos" not in verified.reply and "SG-10004" not in verified.reply

@@ -61,7 +61,7 @@ async def test_a_crash_mid_turn_leaves_the_thread_usable(
     async def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("backend down")
 
-    monkeypatch.setattr(agent.deps.store, "get_order", broken)
+    monkeypatch.setattr(agent.store, "get_order", broken)
     await agent.send(thread, "SG-10002")
     failed = await agent.send(thread, "anna.schmidt@example.com")
     assert failed.error and "backend down" in failed.error

@@ -20,11 +20,8 @@ from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.config import DEMO_BRAND_DIR, Settings
 from supportgraph.evals.runner import run_cases
 from supportgraph.evals.suite import load_file
-from supportgraph.replay.fork import fork_thread
-from supportgraph.replay.history import ReplayError
-from supportgraph.replay.rerun import rerun
 from supportgraph.replay.timeline import build_timeline
-from supportgraph.runtime.agent import SupportAgent
+from supportgraph.runtime.agent import ReplayError, SupportAgent
 
 THREAD = "bug-42"
 # Written by a separate Python process: every later step reads what that process stored.
@@ -36,7 +33,7 @@ CONVERSATION = textwrap.dedent(
 
     async def main():
         async with SupportAgent.open(Settings(data_dir=sys.argv[1])) as agent:
-            store = agent.deps.store
+            store = agent.store
             # Another conversation changed the store before this one began ...
             await store.update_preferences("C1003", {"channel": "sms"}, key="earlier")
             for text in ("I want to cancel my order SG-10001", "anna.schmidt@example.com",
@@ -110,18 +107,18 @@ async def test_fork_at_turn_2_takes_another_path_and_leaves_the_original(recorde
     before_rows, (before_store, before_writes) = thread_rows(recorded, THREAD), live_store(recorded)
     async with SupportAgent.open(Settings(data_dir=recorded)) as agent:
         original = await agent.history(THREAD)
-        fork = await fork_thread(agent, THREAD, 2, "Actually, where is my order SG-10002?")
+        fork = await agent.fork(THREAD, 2, "Actually, where is my order SG-10002?")
         branch = await agent.history(fork.branch_id)
         # The branch continues on its own: confirming a cancellation there writes to its
         # sandbox store, not to the live one.
-        again = await fork_thread(agent, THREAD, 3, "yes")
+        again = await agent.fork(THREAD, 3, "yes")
         sandbox = SqliteStore(
-            (await agent.transcript.branch(again.branch_id))["store_path"]  # type: ignore[index]
+            (await agent._transcript.branch(again.branch_id))["store_path"]  # type: ignore[index]
         )
         timeline = await build_timeline(agent, fork.branch_id)
         parent = await build_timeline(agent, THREAD)
         with pytest.raises(ReplayError, match="no turn 9"):
-            await fork_thread(agent, THREAD, 9, "hello")
+            await agent.fork(THREAD, 9, "hello")
     # A different outcome: the original verified Anna and asked to confirm the cancellation.
     assert original[1].awaiting == "confirmation"
     assert fork.record.intent == "order_tracking" and fork.record.awaiting != "confirmation"
@@ -154,7 +151,7 @@ async def test_fork_at_turn_2_takes_another_path_and_leaves_the_original(recorde
 
 async def test_rerun_in_process_reports_each_turn(recorded: Path) -> None:
     async with SupportAgent.open(Settings(data_dir=recorded)) as agent:
-        report = await rerun(agent, THREAD)
+        report = await agent.rerun(THREAD)
     assert not report.diverged, report.to_dict()
     assert [t.kind for t in report.turns] == ["say"] * 4 + ["agent_reply", "release", "say"]
 

@@ -29,18 +29,18 @@ async def shop(tmp_path: Path, data_dir: Path, agent: SupportAgent) -> AsyncIter
         (data_dir / shared).mkdir(exist_ok=True)
         (tmp_path / shared).symlink_to(data_dir / shared, target_is_directory=True)
     async with SupportAgent.open(Settings(data_dir=tmp_path)) as opened:
-        opened.deps.clock = lambda: DEMO_NOW
+        opened.set_clock(lambda: DEMO_NOW)
         yield opened
 
 
 def store_of(agent: SupportAgent) -> SqliteStore:
-    store = agent.deps.store
+    store = agent.store
     assert isinstance(store, SqliteStore)
     return store
 
 
 async def order_status(agent: SupportAgent, order_id: str) -> str:
-    order = await agent.deps.store.get_order(order_id)
+    order = await agent.store.get_order(order_id)
     assert order is not None
     return order.status
 
@@ -81,7 +81,7 @@ async def test_a_write_never_happens_twice(shop: SupportAgent) -> None:
     assert not any(c.name == "cancel_order" for c in again.tool_calls)
     # The same confirmed call replayed against the backend is answered from the write log.
     key = next(w["key"] for w in store_of(shop).writes_log() if w["action"] == "cancel_order")
-    replay = await shop.deps.tools["cancel_order"].ainvoke(
+    replay = await shop._deps.tools["cancel_order"].ainvoke(
         {"order_id": "SG-10001", "reason": "customer request", "key": key}
     )
     assert replay["replayed"] is True
@@ -141,7 +141,7 @@ async def test_change_the_address_of_a_pending_order_in_spanish(shop: SupportAge
     assert records[1].awaiting == "address"
     assert "Calle de Alcalá 20" in records[2].reply and records[2].awaiting == "confirmation"
     assert records[3].reply_language == "es"
-    order = await shop.deps.store.get_order("SG-10005")
+    order = await shop.store.get_order("SG-10005")
     assert order is not None and order.shipping_address is not None
     assert (
         order.shipping_address.line1 == "Calle de Alcalá 20"
@@ -158,10 +158,10 @@ async def test_change_an_items_size_in_german(shop: SupportAgent) -> None:
         "ja",
     )
     assert records[1].awaiting == "confirmation" and "L" in records[1].reply
-    order = await shop.deps.store.get_order("SG-10001")
+    order = await shop.store.get_order("SG-10001")
     assert order is not None
     variant = order.items[0].variant_id
-    product = await shop.deps.store.get_product("P2002")
+    product = await shop.store.get_product("P2002")
     assert product is not None
     assert next(v for v in product.variants if v.id == variant).options["size"] == "L"
     assert "modify_order_items" in tool_names(records)
@@ -216,7 +216,7 @@ async def test_failed_payment_status_and_retry(shop: SupportAgent) -> None:
     assert "payment_status" in tool_names(records[:2])
     assert records[1].awaiting == "confirmation"
     assert "retry_payment" in tool_names(records)
-    order = await shop.deps.store.get_order("SG-10005")
+    order = await shop.store.get_order("SG-10005")
     assert order is not None and order.payments[-1].status == "authorized"
 
 
@@ -229,7 +229,7 @@ async def test_change_default_address_and_preferences(shop: SupportAgent) -> Non
         "yes",
         "Please contact me by sms from now on",
     )
-    customer = await shop.deps.store.get_customer("C1001")
+    customer = await shop.store.get_customer("C1001")
     assert customer is not None and customer.address is not None
     assert customer.address.line1 == "Torstrasse 5" and customer.address.zip == "10119"
     assert customer.preferences.get("contact_channel") == "sms"

@@ -19,8 +19,7 @@ from supportgraph.domain.records import TurnRecord
 from supportgraph.domain.schema import Store
 from supportgraph.evals.checks import Failure, check_store, check_turn
 from supportgraph.evals.suite import Case
-from supportgraph.runtime.agent import SupportAgent
-from supportgraph.runtime.sandbox import sandbox_settings
+from supportgraph.runtime.agent import SupportAgent, sandbox_settings
 
 DEFAULT_CLOCK = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)
 DEFAULT_STEP_SECONDS = 5.0  # the clock moves this much before each turn (a typing pause)
@@ -80,8 +79,8 @@ async def run_case(case: Case, base: Settings) -> CaseResult:
             store.close()
             async with SupportAgent.open(settings) as agent:
                 clock = (case.setup.clock or DEFAULT_CLOCK).timestamp()
-                agent.deps.clock = lambda: clock
-                db = agent.deps.store
+                agent.set_clock(lambda: clock)
+                db = agent.store
                 assert isinstance(db, SqliteStore)
                 thread = f"eval-{case.id}"
                 for n, turn in enumerate(case.turns, 1):
@@ -110,7 +109,7 @@ async def run_case(case: Case, base: Settings) -> CaseResult:
 async def prepare_shared(base: Settings) -> None:
     """Models and the KB index, built once and shared read-only by every sandbox."""
     async with SupportAgent.open(base) as agent:
-        await asyncio.to_thread(agent.deps.warm)
+        await asyncio.to_thread(agent.warm)
 
 
 async def run_cases(

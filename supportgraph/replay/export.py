@@ -19,7 +19,7 @@ from supportgraph.domain.records import TurnRecord
 from supportgraph.domain.schema import Store
 from supportgraph.evals.runner import DEFAULT_STEP_SECONDS
 from supportgraph.evals.suite import Case
-from supportgraph.replay.history import ThreadHistory, kind_of
+from supportgraph.runtime.agent import SupportAgent, ThreadHistory, kind_of
 
 # Facts worth pinning in a reply: order ids, tracking numbers, amounts.
 REPLY_FACTS = re.compile(r"\b[A-Z]{2,}-?\d{3,}\b|\b\d+[.,]\d{2}\b")
@@ -129,6 +129,21 @@ def build_case(
     }
     Case.model_validate(case)  # what we write must load in the eval runner
     return case
+
+
+async def export_case(
+    agent: SupportAgent,
+    thread_id: str,
+    case_id: str | None = None,
+    store_out: Path | None = None,
+) -> dict[str, Any]:
+    """The thread as an eval case (see build_case). ReplayError for an unknown thread,
+    ValueError when the store cannot be expressed against the brand's store file."""
+    history = await agent.replay_history(thread_id)
+    store = agent.store
+    if not isinstance(store, SqliteStore):
+        raise ValueError("exporting a case needs the SQLite store (it copies it as it was)")
+    return build_case(history, store, agent.settings.resolved_store_path(), case_id, store_out)
 
 
 def case_yaml(case: dict[str, Any]) -> str:

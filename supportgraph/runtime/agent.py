@@ -1,20 +1,24 @@
-"""SupportAgent: the Python API (ARCHITECTURE.md 3.2).
+"""SupportAgent: the Python API, and the only door to the runtime (ARCHITECTURE.md 3.2).
 
     async with SupportAgent.open() as agent:
         record = await agent.send("thread-1", "Where is my order?")
 
-Turns on one thread are serialized (LangGraph alone lets two concurrent turns on a thread
-silently drop one); different threads run concurrently. One checkpoint connection per process.
+Server, CLI, replay and evals use only its public methods (and the names this module
+exports); the transcript, graph, locks, checkpointer, branches, privacy and sandboxes stay
+behind it (enforced by import-linter). Turns on one thread are serialized (LangGraph alone
+lets two concurrent turns on a thread silently drop one); different threads run
+concurrently. One checkpoint connection per process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from langgraph.types import Command
 
@@ -27,14 +31,50 @@ from supportgraph.graph.builder import compile_graph
 from supportgraph.nlu.entities import Catalogue
 from supportgraph.nlu.text import clean_message
 from supportgraph.runtime.checkpointer import open_sqlite
+from supportgraph.runtime.errors import InvalidMessage, NoPendingHandoff, ReplayError
+from supportgraph.runtime.history import ThreadHistory, kind_of
 from supportgraph.runtime.locks import ThreadLocks
+from supportgraph.runtime.sandbox import sandbox_settings
 from supportgraph.runtime.transcript import Transcript
 from supportgraph.templates import Templates
+
+if TYPE_CHECKING:
+    from supportgraph.backends.protocols import StoreBackend
+    from supportgraph.runtime.branches import Fork
+    from supportgraph.runtime.rerun import RerunReport
+
+# What callers import from here (the runtime's other modules are its internals).
+__all__ = [
+    "EventSink",
+    "InvalidMessage",
+    "NoPendingHandoff",
+    "ReplayError",
+    "SupportAgent",
+    "ThreadHistory",
+    "TurnEvent",
+    "kind_of",
+    "open_store",
+    "sandbox_settings",
+]
 
 log = logging.getLogger("supportgraph")
 
 
 EventSink = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class TurnEvent(NamedTuple):
+    """One event of a streamed turn (`SupportAgent.stream`), in order:
+
+    - "node": {"name", "ms", "update"} as each graph node finishes;
+    - "values": the whole state after each step;
+    - "token": {"text"} / "reset": {} in LLM mode, the checked reply as it is written (reset:
+      a layer failed after streaming, the next one answers instead);
+    - "turn": the TurnRecord, always last.
+    """
+
+    kind: str
+    data: Any
 
 
 # Fields a reducer appends to: the diff shows what was added, not the whole window again.
@@ -93,23 +133,17 @@ def _checkpoint_id(snapshot: Any) -> str | None:
     return (snapshot.config or {}).get("configurable", {}).get("checkpoint_id")
 
 
-class InvalidMessage(ValueError):
-    """The message cannot be processed (empty, or nothing readable in it)."""
-
-
-class NoPendingHandoff(RuntimeError):
-    """An agent reply or release was sent to a thread that is not waiting for a human."""
-
-
 class SupportAgent:
     def __init__(
         self, deps: Deps, graph: Any, transcript: Transcript, locks: ThreadLocks | None = None
     ) -> None:
-        self.deps = deps
+        # Private: callers use the methods below. Runtime modules (branches, history, privacy,
+        # rerun) may reach these; nothing outside supportgraph/runtime does.
+        self._deps = deps
         self.settings = deps.settings
-        self.graph = graph
-        self.transcript = transcript
-        self.locks = locks or ThreadLocks()
+        self._graph = graph
+        self._transcript = transcript
+        self._locks = locks or ThreadLocks()
         # Forked threads run against their own sandbox store: Deps per branch, kept open.
         self._branch_deps: dict[str, Deps] = {}
         # Threads known not to be forks (one lookup per thread, not per turn); bounded so a
@@ -147,35 +181,35 @@ class SupportAgent:
                 await agent.recover_all()
                 yield agent
             finally:
-                agent.close_branches()
+                agent._close_branches()
         finally:
             await transcript.close()
             await conn.close()
             store.close()
 
-    def close_branches(self) -> None:
+    def _close_branches(self) -> None:
         for deps in self._branch_deps.values():
             close = getattr(deps.store, "close", None)
             if close is not None:
                 close()
         self._branch_deps.clear()
 
-    async def deps_for(self, thread_id: str) -> Deps:
+    async def _deps_for(self, thread_id: str) -> Deps:
         """The Deps a thread runs with: the agent's own, or for a replay fork its sandbox store
         and a clock that continues from the forked turn's time (so time rules match)."""
         if thread_id in self._plain_threads:
-            return self.deps
+            return self._deps
         deps = self._branch_deps.get(thread_id)
         if deps is not None:
             return deps
-        branch = await self.transcript.branch(thread_id)
+        branch = await self._transcript.branch(thread_id)
         if branch is None:
             if len(self._plain_threads) >= PLAIN_THREADS_KEPT:
                 self._plain_threads.clear()
             self._plain_threads.add(thread_id)
-            return self.deps
+            return self._deps
         offset = float(branch["clock_offset"])
-        deps = self.deps.with_store(SqliteStore(branch["store_path"]))
+        deps = self._deps.with_store(SqliteStore(branch["store_path"]))
         deps.clock = lambda: time.time() + offset
         self._branch_deps[thread_id] = deps
         return deps
@@ -184,27 +218,32 @@ class SupportAgent:
         """LLM mode start-up check: settings that cannot work (a key variable not set) and
         models that do not answer (wrong key, nothing at the URL), as readable lines.
         Conversations still work: the fallback chain answers offline meanwhile."""
-        if self.deps.llm is None:
+        if self._deps.llm is None:
             return []
         from supportgraph.llm.settings import check_llm_settings
 
-        return check_llm_settings(self.settings) or await self.deps.llm.probe()
+        return check_llm_settings(self.settings) or await self._deps.llm.probe()
 
     # -- customer messages ---------------------------------------------------------------
 
     def _lock(self, thread_id: str) -> Any:
-        return self.locks.hold(thread_id)
+        return self._locks.hold(thread_id)
 
     def _config(self, thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}}
 
     def validate(self, text: str) -> str:
+        """The message as the turn sees it (cleaned), or InvalidMessage: not text, longer
+        than `max_message_chars` (the same limit and words as the HTTP 413), or empty."""
         if not isinstance(text, str):
             raise InvalidMessage("the message must be text")
+        limit = self.settings.max_message_chars
+        if len(text) > limit:
+            raise InvalidMessage(f"message longer than {limit} characters")
         cleaned = clean_message(text)
         if not cleaned:
             raise InvalidMessage("the message is empty: send some text")
-        return cleaned[: self.settings.max_message_chars]
+        return cleaned
 
     async def send(
         self,
@@ -224,7 +263,7 @@ class SupportAgent:
         received = time.time()
         async with self._lock(thread_id):
             if client_message_id:
-                earlier = await self.transcript.record_for_message(thread_id, client_message_id)
+                earlier = await self._transcript.record_for_message(thread_id, client_message_id)
                 if earlier is not None:
                     return self._same_message(earlier, message)
             recovered = None
@@ -236,13 +275,13 @@ class SupportAgent:
                     return recovered
             started = time.perf_counter()
             config = self._config(thread_id)
-            snapshot = await self.graph.aget_state(config)
+            snapshot = await self._graph.aget_state(config)
             # The transcript counts customer messages, including those queued for a human.
-            turn = await self.transcript.last_turn(thread_id) + 1
-            now = (await self.deps_for(thread_id)).clock()
+            turn = await self._transcript.last_turn(thread_id) + 1
+            now = (await self._deps_for(thread_id)).clock()
             queued = bool(snapshot.interrupts)
             payload = {"text": message, "now": now, "queued": queued}
-            await self.transcript.begin_turn(
+            await self._transcript.begin_turn(
                 thread_id, turn, "customer", payload, client_message_id, received
             )
             if queued:
@@ -261,6 +300,42 @@ class SupportAgent:
                 self._unfinished.add(thread_id)  # the in-flight row stays: finish it next time
                 raise
             return record
+
+    async def stream(
+        self, thread_id: str, text: str, client_message_id: str | None = None
+    ) -> AsyncGenerator[TurnEvent, None]:
+        """`send` as an async iterator of the turn's TurnEvents: node updates (and state
+        values, and in LLM mode the reply's tokens) as they happen, then ("turn", TurnRecord).
+        InvalidMessage is raised from the iteration. The turn runs to its end even if the
+        caller stops iterating (its record is committed all the same)."""
+        queue: asyncio.Queue[TurnEvent | BaseException] = asyncio.Queue()
+
+        async def sink(kind: str, data: dict[str, Any]) -> None:
+            queue.put_nowait(TurnEvent(kind, data))
+
+        async def run() -> None:
+            try:
+                record = await self.send(
+                    thread_id, text, on_event=sink, client_message_id=client_message_id
+                )
+            except BaseException as exc:  # handed to the caller, in order
+                queue.put_nowait(exc)
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                queue.put_nowait(TurnEvent("turn", record))
+
+        task = asyncio.create_task(run())
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if item.kind == "turn":
+                    return
+        finally:
+            await task  # the turn completes even if the caller went away
 
     @staticmethod
     def _same_message(earlier: TurnRecord, message: str) -> TurnRecord:
@@ -291,7 +366,7 @@ class SupportAgent:
             handoff = ("active", None)
         elif record.author == "system" and record.reply and record.error is None:
             handoff = ("close", None)
-        await self.transcript.commit_turn(
+        await self._transcript.commit_turn(
             record,
             record._customer_id,
             record._steps,
@@ -305,7 +380,7 @@ class SupportAgent:
     async def recover_all(self) -> list[TurnRecord]:
         """Finish every message whose turn a crash interrupted (run at open)."""
         done = []
-        for item in await self.transcript.inflight():
+        for item in await self._transcript.inflight():
             self._unfinished.add(item["thread_id"])
             if item["kind"] == "recovered":
                 continue  # finished already; kept for the customer's retry
@@ -323,15 +398,15 @@ class SupportAgent:
         not repeated). `for_retry` (at start, with no customer waiting): the record is kept
         to answer the customer's retry of that message, once."""
         self._unfinished.discard(thread_id)
-        rows = await self.transcript.inflight(thread_id)
+        rows = await self._transcript.inflight(thread_id)
         if not rows:
             return None
         item = rows[0]
         turn, payload, kind = int(item["turn"]), item["payload"], item["kind"]
         if kind == "recovered":  # finished at start; handed out once, to a retry
-            return await self.transcript.take_recovered(thread_id, int(payload["seq"]))
+            return await self._transcript.take_recovered(thread_id, int(payload["seq"]))
         log.warning("recovering turn %s of thread %s (%s)", turn, thread_id, kind)
-        snapshot = await self.graph.aget_state(self._config(thread_id))
+        snapshot = await self._graph.aget_state(self._config(thread_id))
         record: TurnRecord
         if kind == "customer":
             message = payload["text"]
@@ -352,7 +427,7 @@ class SupportAgent:
         else:  # "release" of a thread whose human had already answered
             if snapshot.values.get("escalation_status") == "human_active":
                 await self._release_active(thread_id)
-                snapshot = await self.graph.aget_state(self._config(thread_id))
+                snapshot = await self._graph.aget_state(self._config(thread_id))
             record = self._from_checkpoint(thread_id, turn, "", snapshot)
         record.recovered = True
         record.received_at = float(item["received_at"])
@@ -383,7 +458,7 @@ class SupportAgent:
         on_event: EventSink | None = None,
     ) -> TurnRecord:
         config = self._config(thread_id)
-        deps = await self.deps_for(thread_id)
+        deps = await self._deps_for(thread_id)
         path: list[str] = []
         node_ms: dict[str, float] = {}
         steps: list[dict[str, Any]] = []  # per node: what it changed (for the replay timeline)
@@ -395,7 +470,7 @@ class SupportAgent:
             # mid-turn then resumes from the previous turn's checkpoint (the thread stays
             # usable; the failed message is answered with an error record), and checkpoint
             # bytes per turn drop ~8x (bench/turn_latency.py).
-            async for mode, chunk in self.graph.astream(
+            async for mode, chunk in self._graph.astream(
                 graph_input,
                 config,
                 context=deps,
@@ -441,7 +516,7 @@ class SupportAgent:
         record = self._record(thread_id, turn, message, values, path)
         record.node_ms = node_ms
         record._steps = steps
-        record.checkpoint_id = _checkpoint_id(await self.graph.aget_state(config))
+        record.checkpoint_id = _checkpoint_id(await self._graph.aget_state(config))
         if interrupt_value is not None:
             path.append("handoff")
             record.path = path
@@ -452,7 +527,7 @@ class SupportAgent:
     # -- human agents --------------------------------------------------------------------
 
     async def pending_handoff(self, thread_id: str) -> dict[str, Any] | None:
-        snapshot = await self.graph.aget_state(self._config(thread_id))
+        snapshot = await self._graph.aget_state(self._config(thread_id))
         return snapshot.interrupts[0].value if snapshot.interrupts else None
 
     async def agent_reply(self, thread_id: str, text: str, agent: str = "agent") -> TurnRecord:
@@ -466,13 +541,13 @@ class SupportAgent:
         received = time.time()
         async with self._lock(thread_id):
             await self._recover(thread_id)
-            snapshot = await self.graph.aget_state(config)
+            snapshot = await self._graph.aget_state(config)
             active = snapshot.values.get("escalation_status") == "human_active"
             if not snapshot.interrupts and active:
                 # The human answered and the graph ended: no interrupt to resume, so the
                 # status is changed as if respond had run, and the bot takes the next message.
-                turn = await self.transcript.last_turn(thread_id)
-                await self.transcript.begin_turn(thread_id, turn, "release", {}, None, received)
+                turn = await self._transcript.last_turn(thread_id)
+                await self._transcript.begin_turn(thread_id, turn, "release", {}, None, received)
                 after = await self._release_active(thread_id)
                 record = self._record(thread_id, turn, "", after.values, [])
                 record.checkpoint_id = _checkpoint_id(after)
@@ -483,26 +558,26 @@ class SupportAgent:
 
     async def _release_active(self, thread_id: str) -> Any:
         config = self._config(thread_id)
-        snapshot = await self.graph.aget_state(config)
+        snapshot = await self._graph.aget_state(config)
         lang = snapshot.values.get("reply_language") or self.settings.default_language
-        text = self.deps.templates.render("handoff_released", lang)
-        await self.graph.aupdate_state(
+        text = self._deps.templates.render("handoff_released", lang)
+        await self._graph.aupdate_state(
             config,
             {"escalation_status": "none", "awaiting": None, "reply": text, "author": "system"},
             as_node="respond",
         )
-        return await self.graph.aget_state(config)
+        return await self._graph.aget_state(config)
 
     async def _resume(self, thread_id: str, decision: dict[str, Any]) -> TurnRecord:
         received = time.time()
         async with self._lock(thread_id):
             await self._recover(thread_id)
             started = time.perf_counter()
-            snapshot = await self.graph.aget_state(self._config(thread_id))
+            snapshot = await self._graph.aget_state(self._config(thread_id))
             if not snapshot.interrupts:
                 raise NoPendingHandoff(f"thread {thread_id} is not waiting for a human agent")
-            turn = await self.transcript.last_turn(thread_id)
-            await self.transcript.begin_turn(thread_id, turn, "resume", decision, None, received)
+            turn = await self._transcript.last_turn(thread_id)
+            await self._transcript.begin_turn(thread_id, turn, "resume", decision, None, received)
             record = await self._run(thread_id, turn, "", Command(resume=decision))
             # A resumed run calls no tools: what the state holds is the handoff turn's.
             record.tool_calls, record.retrieved = [], []
@@ -514,15 +589,16 @@ class SupportAgent:
     # -- reading ---------------------------------------------------------------------------
 
     async def history(self, thread_id: str) -> list[TurnRecord]:
-        return await self.transcript.records(thread_id)
+        """The thread's TurnRecords in order (empty for an unknown thread)."""
+        return await self._transcript.records(thread_id)
 
     async def delete_thread(self, thread_id: str) -> None:
         """Forget a conversation: its checkpoints, transcript and handoff (and for a fork,
         its sandbox store)."""
         async with self._lock(thread_id):
-            branch = await self.transcript.branch(thread_id)
-            await self.graph.checkpointer.adelete_thread(thread_id)
-            await self.transcript.delete_thread(thread_id)
+            branch = await self._transcript.branch(thread_id)
+            await self._graph.checkpointer.adelete_thread(thread_id)
+            await self._transcript.delete_thread(thread_id)
             deps = self._branch_deps.pop(thread_id, None)
             if deps is not None:
                 getattr(deps.store, "close", lambda: None)()
@@ -544,23 +620,18 @@ class SupportAgent:
 
         return await privacy.erase_customer(self, customer_id)
 
-    def store_privacy(self) -> Any:
-        store = self.deps.store
-        if not hasattr(store, "erase_customer"):
-            raise TypeError(f"{type(store).__name__} has no customer export/erase support")
-        return store
-
     async def thread_exists(self, thread_id: str) -> bool:
         """A thread with any trace: owner record, transcript or checkpoint (CLI threads have
         no owner record)."""
-        if await self.transcript.thread_meta(thread_id) is not None:
+        if await self._transcript.thread_meta(thread_id) is not None:
             return True
-        if await self.transcript.last_turn(thread_id) > 0:
+        if await self._transcript.last_turn(thread_id) > 0:
             return True
-        return await self.graph.checkpointer.aget_tuple(self._config(thread_id)) is not None
+        return await self._graph.checkpointer.aget_tuple(self._config(thread_id)) is not None
 
     def node_names(self) -> set[str]:
-        return {name for name in self.graph.nodes if not name.startswith("__")}
+        """The graph's node names (those a TurnRecord's path and update_state's as_node use)."""
+        return {name for name in self._graph.nodes if not name.startswith("__")}
 
     async def update_state(
         self, thread_id: str, values: dict[str, Any], as_node: str | None = None
@@ -568,11 +639,147 @@ class SupportAgent:
         """Write state fields as if `as_node` had run (LangGraph's update_state), in turn order
         with the thread's messages. The caller decides which fields may be written."""
         async with self._lock(thread_id):
-            return await self.graph.aupdate_state(self._config(thread_id), values, as_node=as_node)
+            return await self._graph.aupdate_state(self._config(thread_id), values, as_node=as_node)
 
     async def state(self, thread_id: str) -> dict[str, Any]:
-        snapshot = await self.graph.aget_state(self._config(thread_id))
+        """The thread's conversation state (its latest checkpoint's values; {} when new)."""
+        snapshot = await self._graph.aget_state(self._config(thread_id))
         return dict(snapshot.values)
+
+    async def snapshot(self, thread_id: str) -> Any:
+        """The thread's LangGraph StateSnapshot (values, next nodes, tasks, interrupts,
+        config with the checkpoint id), for callers that speak LangGraph's own API."""
+        return await self._graph.aget_state(self._config(thread_id))
+
+    async def snapshots(self, thread_id: str, limit: int | None = None) -> list[Any]:
+        """The thread's checkpoints as LangGraph StateSnapshots, newest first (at most
+        `limit`), for LangGraph's thread history."""
+        return [
+            snapshot
+            async for snapshot in self._graph.aget_state_history(
+                self._config(thread_id), limit=limit
+            )
+        ]
+
+    # -- threads ---------------------------------------------------------------------------
+
+    async def threads(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The most recently active threads, newest first: thread_id, created_at,
+        updated_at, turns, language, last_intent, escalation, customer_id."""
+        return await self._transcript.threads(limit)
+
+    async def thread_info(self, thread_id: str) -> dict[str, Any] | None:
+        """The thread's owner record ({"owner", "metadata", "created_at"}), or None for a
+        thread nobody created through `create_thread` (e.g. one the CLI started)."""
+        return await self._transcript.thread_meta(thread_id)
+
+    async def create_thread(
+        self, thread_id: str, owner: str | None, metadata: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """Register a thread with its owner (an API key id, or None) and metadata; returns
+        its thread_info. The caller checks the id is new (`thread_exists`)."""
+        await self._transcript.create_thread(thread_id, owner, metadata or {})
+        info = await self.thread_info(thread_id)
+        assert info is not None  # just written
+        return info
+
+    async def turn_count(self, thread_id: str) -> int:
+        """Customer messages the thread has had (those queued for a human count too)."""
+        return await self._transcript.last_turn(thread_id)
+
+    def busy(self, thread_id: str) -> bool:
+        """A turn is running (or waiting for its turn) on the thread in this process."""
+        return self._locks.busy(thread_id)
+
+    # -- the handoff queue -----------------------------------------------------------------
+
+    async def handoffs(self) -> list[dict[str, Any]]:
+        """Open and active handoffs, most urgent first, then oldest first: thread_id, status,
+        priority, reason, summary, created_at, claimed_by."""
+        return await self._transcript.handoffs()
+
+    async def claim_handoff(self, thread_id: str, by: str) -> bool:
+        """Mark the thread's handoff claimed by `by`; False (nothing changed) when the
+        thread has no handoff in the queue."""
+        if not any(h["thread_id"] == thread_id for h in await self.handoffs()):
+            return False
+        await self._transcript.mark_handoff(thread_id, "claimed", by)
+        return True
+
+    # -- resources and operations ----------------------------------------------------------
+
+    @property
+    def store(self) -> StoreBackend:
+        """The shop's store (orders, products, customers) the agent's tools act on."""
+        return self._deps.store
+
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        """The clock ("now", epoch seconds) turns run at from now on: evals and reruns
+        replay recorded moments so time rules decide the same way. Forks keep their own."""
+        self._deps.clock = clock
+
+    def warm(self, kb: bool = True) -> None:
+        """Load the models (and with `kb` the knowledge-base index) now instead of on the
+        first turn. Blocking: async callers run it in a thread."""
+        self._deps.warm(kb=kb)
+
+    async def health(self) -> dict[str, str]:
+        """Readiness checks: "checkpointer" (the conversations database answers), "store"
+        (the store answers), "kb" (the index has documents: "ok" or "empty"). Each value is
+        "ok" or what went wrong (an exception's name)."""
+        checks: dict[str, str] = {}
+        try:
+            await self._transcript.run("SELECT 1")
+            checks["checkpointer"] = "ok"
+        except Exception as exc:
+            checks["checkpointer"] = type(exc).__name__
+        try:
+            await self._deps.store.get_customer("-")
+            checks["store"] = "ok"
+        except Exception as exc:
+            checks["store"] = type(exc).__name__
+        try:
+            checks["kb"] = "ok" if self._deps.kb.count() > 0 else "empty"
+        except Exception as exc:
+            checks["kb"] = type(exc).__name__
+        return checks
+
+    # -- replay ----------------------------------------------------------------------------
+
+    async def replay_history(self, thread_id: str) -> ThreadHistory:
+        """The thread's records with the clock each ran at and the moment it began (what
+        replay needs to run it again); ReplayError for an unknown thread."""
+        from supportgraph.runtime.history import load_history
+
+        return await load_history(self, thread_id)
+
+    async def timeline(self, thread_id: str) -> dict[str, Any] | None:
+        """The replay timeline: every turn's record with each node's changes and timing,
+        the checkpoints, where a fork came from and the forks made from it. Not redacted
+        (supportgraph.replay.timeline.redact masks personal data); None for an unknown
+        thread."""
+        from supportgraph.runtime.history import timeline
+
+        return await timeline(self, thread_id)
+
+    async def fork(
+        self, thread_id: str, turn: int, text: str, branch_id: str | None = None
+    ) -> Fork:
+        """From turn `turn` of a thread, send `text` instead, in a new branch thread with the
+        store and clock as they were then (supportgraph.runtime.branches); the parent is
+        only read. ReplayError for an unknown thread or turn or a taken branch_id,
+        InvalidMessage for an unusable text."""
+        from supportgraph.runtime.branches import fork_thread
+
+        return await fork_thread(self, thread_id, turn, text, branch_id)
+
+    async def rerun(self, thread_id: str) -> RerunReport:
+        """Run the thread's recorded messages again through the current code in a sandbox,
+        at their recorded clocks, and report turn by turn what diverged
+        (supportgraph.runtime.rerun); nothing is written to this agent's data."""
+        from supportgraph.runtime.rerun import rerun
+
+        return await rerun(self, thread_id)
 
     # -- records ---------------------------------------------------------------------------
 
@@ -619,7 +826,7 @@ class SupportAgent:
         """A customer message while a human is being waited for: no bot reply, no graph run."""
         record = self._record(thread_id, turn, message, values, [])
         lang = values.get("reply_language") or self.settings.default_language
-        record.reply = self.deps.templates.render("human_queued", lang)
+        record.reply = self._deps.templates.render("human_queued", lang)
         record.awaiting = "human_agent"
         record.tool_calls, record.retrieved = [], []
         record.escalation = Escalation(
@@ -640,7 +847,7 @@ class SupportAgent:
     ) -> TurnRecord:
         record = self._record(thread_id, turn, message, values, path)
         lang = values.get("reply_language") or self.settings.default_language
-        record.reply = self.deps.templates.render("error_generic", lang)
+        record.reply = self._deps.templates.render("error_generic", lang)
         record.author = "system"
         record.error = f"{type(exc).__name__}: {exc}"[:300]
         record.tool_calls = []

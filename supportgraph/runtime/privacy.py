@@ -169,8 +169,8 @@ class Found:
 
 
 def privacy_store(agent: Any) -> Any:
-    store = agent.store_privacy()
-    if not hasattr(store, "customer_identifiers"):
+    store = agent.store
+    if not hasattr(store, "customer_identifiers") or not hasattr(store, "erase_customer"):
         raise TypeError(f"{type(store).__name__} has no customer export/erase support")
     return store
 
@@ -207,14 +207,14 @@ async def find_customer(agent: Any, customer_id: str) -> Found | None:
 async def threads_naming(agent: Any, matcher: Matcher) -> set[str]:
     """Conversations linked to the customer or naming them: in the transcript and in the
     checkpoints (state written without a turn, e.g. update_state, has no transcript)."""
-    transcript = agent.transcript
+    transcript = agent._transcript
     found = {
         thread_id
         async for thread_id, customer in _scan(transcript, "sg_threads", "customer_id")
         if customer == matcher.customer_id
     }
     sources = [(transcript, table, column) for table, column in TRANSCRIPT_COLUMNS]
-    saver = agent.graph.checkpointer
+    saver = agent._graph.checkpointer
     sources += [(saver, table, column) for table, column in CHECKPOINT_COLUMNS]
     for owner, table, column in sources:
         async for thread_id, value in _scan(owner, table, column):
@@ -252,7 +252,7 @@ async def _scan(owner: Any, table: str, column: str) -> AsyncIterator[tuple[str,
 async def _thread_customers(agent: Any, threads: set[str]) -> dict[str, str | None]:
     return {
         thread_id: customer
-        async for thread_id, customer in _scan(agent.transcript, "sg_threads", "customer_id")
+        async for thread_id, customer in _scan(agent._transcript, "sg_threads", "customer_id")
         if thread_id in threads
     }
 
@@ -268,7 +268,7 @@ async def export_customer(agent: Any, customer_id: str) -> dict[str, Any] | None
     data = store.customer_data(customer_id, found.matcher, found.own_threads)
     threads = []
     for thread_id in sorted(found.own_threads):
-        turns = await agent.transcript.records(thread_id)
+        turns = await agent._transcript.records(thread_id)
         threads.append({"thread_id": thread_id, "turns": [t.model_dump() for t in turns]})
     return {**data, "threads": threads}
 
@@ -303,11 +303,11 @@ async def erase_customer(agent: Any, customer_id: str) -> bool:
 async def checkpoint_conversations(agent: Any, tries: int = 5) -> bool:
     """Truncate the write-ahead log of the conversations database, through every connection
     the agent holds to it (a reader still in a snapshot can make one attempt fail)."""
-    saver = agent.graph.checkpointer
+    saver = agent._graph.checkpointer
     for _ in range(tries):
-        done = await agent.transcript.checkpoint_wal()
+        done = await agent._transcript.checkpoint_wal()
         conn = getattr(saver, "conn", None)
-        if conn is not None and conn is not agent.transcript.conn:
+        if conn is not None and conn is not agent._transcript.conn:
             async with saver.lock, conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
                 row = await cur.fetchone()
             done = done and row is not None and row[0] == 0

@@ -66,7 +66,7 @@ async def kill_inside_transcript_write(agent: SupportAgent) -> None:
         elif inserted and sql.strip().upper().startswith("COMMIT"):
             die()
 
-    await agent.transcript.conn.set_trace_callback(trace)
+    await agent._transcript.conn.set_trace_callback(trace)
 
 
 async def install(point: str, agent: SupportAgent) -> None:

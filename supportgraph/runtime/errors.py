@@ -1,0 +1,14 @@
+"""The errors SupportAgent raises to its callers (re-exported by supportgraph.runtime.agent,
+where callers import them)."""
+
+
+class InvalidMessage(ValueError):
+    """The message cannot be processed (empty, too long, or nothing readable in it)."""
+
+
+class NoPendingHandoff(RuntimeError):
+    """An agent reply or release was sent to a thread that is not waiting for a human."""
+
+
+class ReplayError(ValueError):
+    """A replay request that cannot be done (unknown thread, turn out of range, ...)."""
