@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from supportgraph.llm.settings import LLMSettings
+from supportgraph.nlu.vocab import brand_reply_languages
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEMO_BRAND_DIR = PACKAGE_DIR / "brands" / "demo"
@@ -45,7 +46,12 @@ class Settings(BaseSettings):
     store_backend: Literal["sqlite", "memory"] = "sqlite"
     # sqlite file path (default: <data_dir>/checkpoints.db)
     checkpointer_url: str | None = None
-    reply_languages: list[str] = Field(default_factory=lambda: ["en", "es", "fr", "de"])
+    # Default: the languages with complete word lists (supportgraph/nlu/vocab/<lang>.yaml) that
+    # the brand has templates for (<brand_dir>/templates/<lang>.json), in vocab rank order; for
+    # the demo brand en, es, fr, de. Adding a language adds files, not a line here.
+    reply_languages: list[str] = Field(
+        default_factory=lambda data: brand_reply_languages(data["brand_dir"] / "templates")
+    )
     default_language: str = "en"
     max_message_chars: int = 4000
     return_window_days: int = 30

@@ -12,21 +12,11 @@ import string
 from pathlib import Path
 from typing import Any
 
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Spanish",
-    "fr": "French",
-    "de": "German",
-    "pt": "Portuguese",
-    "it": "Italian",
-    "nl": "Dutch",
-    "ar": "Arabic",
-    "zh": "Chinese",
-    "ja": "Japanese",
-    "ru": "Russian",
-    "pl": "Polish",
-    "tr": "Turkish",
-}
+from supportgraph.nlu.vocab import load_vocab
+
+# Language code -> English name, for "I can't reply in Portuguese yet": every language the
+# detector may answer has a vocab file with its name (supportgraph/nlu/vocab/<lang>.yaml).
+LANGUAGE_NAMES = load_vocab().names
 
 
 class _SafeDict(dict[str, Any]):

@@ -15,20 +15,17 @@ from typing import Any, Generic, TypeVar
 
 from supportgraph.llm.client import ModelClient
 from supportgraph.llm.failures import ModelAnswer, ModelFailure, Usage
+from supportgraph.nlu.vocab import FALLBACK_LANGUAGE, load_vocab
 
 T = TypeVar("T")
 
 OFFLINE = "offline"
 TROUBLE = "trouble"
 
-# Used when the brand has no "llm_trouble" template. The brand's own contact details come
-# from its "human_unavailable" template, appended after this sentence.
-TROUBLE_TEXT = {
-    "en": "I'm sorry, I'm having trouble answering right now.",
-    "es": "Lo siento, ahora mismo tengo problemas para responder.",
-    "fr": "Je suis désolé, j'ai des difficultés à répondre pour le moment.",
-    "de": "Entschuldigung, ich habe gerade Schwierigkeiten zu antworten.",
-}
+# Used when the brand has no "llm_trouble" template (per language: vocab section `replies`).
+# The brand's own contact details come from its "human_unavailable" template, appended after
+# this sentence.
+TROUBLE_TEXT: dict[str, str] = load_vocab().by_language("replies", "trouble")
 
 
 class AnswerRejected(Exception):
@@ -70,7 +67,7 @@ def trouble_message(templates: Any, language: str) -> str:
     """The last resort reply: an apology and how to reach a person, in the reply language."""
     if templates is not None and templates.has("llm_trouble", language):
         return str(templates.render("llm_trouble", language))
-    apology = TROUBLE_TEXT.get(language, TROUBLE_TEXT["en"])
+    apology = TROUBLE_TEXT.get(language) or TROUBLE_TEXT[FALLBACK_LANGUAGE]
     contact = ""
     if templates is not None and templates.has("human_unavailable", language):
         contact = str(templates.render("human_unavailable", language))

@@ -20,12 +20,12 @@ from supportgraph.llm.client import ModelClient, OnDelta
 from supportgraph.llm.failures import ModelAnswer
 from supportgraph.llm.grounding import FactIndex, GroundedStream, violations
 from supportgraph.llm.pii import Redactor
+from supportgraph.nlu.vocab import load_vocab
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
 MAX_REPLY_CHARS = 1500  # a longer reply is rambling, not support
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German"}
 PERSONA_STYLE = {
     "newbie": "Explain simply, one step at a time, no jargon.",
     "experimenter": "Friendly; mention options the facts offer.",
@@ -34,11 +34,8 @@ PERSONA_STYLE = {
     "product_seeker": "Helpful about the products in the facts; suggest only those.",
     "default": "Friendly, clear and brief.",
 }
-FORMALITY = {
-    "es": "Address the customer as usted.",
-    "fr": "Address the customer as vous.",
-    "de": "Address the customer as Sie.",
-}
+# How a reply addresses the customer (usted/vous/Sie), per language: vocab section `replies`.
+FORMALITY: dict[str, str] = load_vocab().by_language("replies", "formality")
 
 
 class Facts(BaseModel):
@@ -87,7 +84,7 @@ class Facts(BaseModel):
 def phrasing_messages(facts: Facts, redactor: Redactor) -> list[BaseMessage]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    language = LANGUAGE_NAMES.get(facts.reply_language, facts.reply_language)
+    language = load_vocab().names.get(facts.reply_language, facts.reply_language)
     rules = [
         "You are a customer-support assistant for an online shop.",
         f"Write the next reply to the customer in {language}. {FORMALITY.get(facts.reply_language, '')}",

@@ -1,7 +1,8 @@
 """Language detection: py3langid (model shipped in its wheel) plus rules for short messages.
 
 Detectors are unreliable on one or two words ("hola" scores as English), so short messages
-use a small lexicon of chat words and otherwise inherit the conversation's language.
+use a small lexicon of chat words and otherwise inherit the conversation's language. The
+languages and their chat words are data: supportgraph/nlu/vocab/<lang>.yaml.
 """
 
 from __future__ import annotations
@@ -17,33 +18,19 @@ from typing import Any
 
 from supportgraph.domain.text import normalize
 from supportgraph.nlu.text import NOISE_RE, word_count, words
+from supportgraph.nlu.vocab import FALLBACK_LANGUAGE, Vocabulary, load_vocab
 
-# Languages the detector may answer. Replies exist for some of them (Settings.reply_languages);
-# the others get a polite English reply that says so.
-DETECTABLE = ["en", "es", "fr", "de", "pt", "it", "nl", "ar", "zh", "ja", "ru", "pl", "tr"]
 
-# Short chat words whose language is clear. Words shared by several languages ("no", "ok",
-# "si", "ja"/"nein" aside) are left out on purpose: those inherit the conversation language.
-SHORT_LEXICON: dict[str, str] = {}
-for _lang, _ws in {
-    "en": "hi hello hey thanks thank you yes yeah yep nope bye goodbye please cheers sure "
-    "order where help what how why when refund return shipping cancel great good morning "
-    "evening afternoon agent human sorry",
-    "es": "hola gracias muchas buenas buenos dias tardes noches adios vale claro pedido "
-    "ayuda donde cuando devolucion envio cancelar porfa favor si perfecto genial chao "
-    "agente humano persona",
-    "fr": "bonjour salut merci beaucoup oui ouais non d'accord daccord commande aide ou "
-    "quand remboursement livraison annuler bonsoir revoir parfait super svp stp "
-    "conseiller",
-    "de": "hallo servus moin danke schon dankeschon ja nein genau tschuss bestellung hilfe "
-    "wo wann wie ruckerstattung lieferung stornieren guten tag morgen abend bitte super "
-    "mitarbeiter mensch",
-    "pt": "ola obrigado obrigada tchau",
-    "it": "ciao grazie buongiorno arrivederci",
-    "nl": "hoi bedankt dankjewel doei",
-}.items():
-    for _w in _ws.split():
-        SHORT_LEXICON.setdefault(_w, _lang)
+def short_lexicon(vocab: Vocabulary) -> dict[str, str]:
+    """Short chat words whose language is clear -> that language (vocab section `detection`).
+
+    A word two languages list goes to the one of lower rank ("super": French before German).
+    """
+    lexicon: dict[str, str] = {}
+    for code, chat_words in vocab.by_language("detection", "short_words").items():
+        for word in chat_words:
+            lexicon.setdefault(normalize(word), code)
+    return lexicon
 
 
 @dataclass(frozen=True)
@@ -59,16 +46,25 @@ class LanguageDetector:
     def __init__(
         self,
         languages: list[str] | None = None,
-        default: str = "en",
-        preferred: tuple[str, ...] = ("en", "es", "fr", "de"),
+        default: str = FALLBACK_LANGUAGE,
+        preferred: tuple[str, ...] | None = None,
         cache_dir: Path | None = None,
+        vocab: Vocabulary | None = None,
     ) -> None:
+        vocab = vocab or load_vocab()
         self.cache_dir = cache_dir
-        self.languages = languages or DETECTABLE
+        # Languages the detector may answer: every language with a vocab file. Replies exist
+        # for some of them (Settings.reply_languages); the others get a polite English reply
+        # that says so.
+        self.languages = languages or vocab.codes
         self.default = default
+        # Languages with word lists: a two-word message the model is sure about counts only
+        # in one of these (short ASCII text scores high in many languages).
+        self.worded = tuple(vocab.reply_languages)
         # Languages the shop serves: a close call between Portuguese and Spanish on four
         # words goes to the language the customer most likely writes in.
-        self.preferred = preferred
+        self.preferred = self.worded if preferred is None else preferred
+        self.short_lexicon = short_lexicon(vocab)
 
     @cached_property
     def _model(self) -> Any:
@@ -101,7 +97,7 @@ class LanguageDetector:
     def _short(self, signal: str, previous: str | None) -> LanguageGuess:
         votes: dict[str, int] = {}
         for w in words(normalize(signal)):
-            lang = SHORT_LEXICON.get(w)
+            lang = self.short_lexicon.get(w)
             if lang:
                 votes[lang] = votes.get(lang, 0) + 1
         if votes:
@@ -112,7 +108,7 @@ class LanguageDetector:
         lang, prob = self._model.classify(signal)
         if prob >= 0.9 and not signal.isascii():
             return LanguageGuess(str(lang), float(prob), "model")
-        if prob >= 0.9 and str(lang) in ("en", "es", "fr", "de"):
+        if prob >= 0.9 and str(lang) in self.worded:
             return LanguageGuess(str(lang), float(prob) * 0.6, "model")
         return self._fallback(previous)
 

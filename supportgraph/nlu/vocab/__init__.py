@@ -1,0 +1,263 @@
+"""The word lists of every language, read from one data file per language (<code>.yaml here).
+
+Code that matches words (confirmations, escalation terms, request kinds, addresses, sentiment,
+entities, short-message language detection, reply phrasing) asks this module for a section and
+gets the lists of every language merged; it never names a language. Adding a language is adding
+a file: the schema below says which sections a file must have, and `load_vocab` refuses a file
+that lacks one, with the file and the section in the message.
+
+Two kinds of file:
+- a reply language (en.yaml, es.yaml, ...) has every section of SCHEMA;
+- a detect-only language (`detect_only: true`, e.g. pt.yaml) is one the detector may answer
+  (the reply then says, in English, that we cannot answer in it); it has a name, a rank and
+  optionally short chat words and legal terms, so a lawsuit threat is caught in it too.
+
+Files are read in `rank` order (then by code): where order matters (the first language named in
+a message wins, a short word two languages share goes to the first), the lower rank comes first.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+VOCAB_DIR = Path(__file__).resolve().parent
+# The language every table falls back to (the brand's templates must have it too).
+FALLBACK_LANGUAGE = "en"
+
+WORDS = "a list of words or phrases"
+PATTERNS = "a list of regular-expression fragments"
+GROUPS = "a mapping of name -> list of words"
+SCORES = "a mapping of word -> number"
+PAIRS = "a mapping of phrase -> name"
+TEXT = "a text (may be empty)"
+
+# Every section a reply language must have, and what each holds. The code that reads a
+# section says why it exists; en.yaml is the reference file with a comment on each.
+SCHEMA: dict[str, dict[str, str]] = {
+    "detection": {"short_words": WORDS, "called": WORDS},
+    "confirmation": {"yes": WORDS, "yes_phrases": WORDS, "no": WORDS, "fillers": WORDS},
+    "escalation": {"legal_terms": WORDS, "human_terms": WORDS},
+    "requests": {"kinds": GROUPS, "channels": GROUPS, "countries": GROUPS},
+    "address": {
+        "lead_words": WORDS,
+        "street_particles": WORDS,
+        "particle_prefixes": WORDS,
+        "street_types": WORDS,
+    },
+    "sentiment": {"valence": SCORES, "negators": WORDS, "intensifiers": SCORES},
+    "entities": {
+        "order_words": PATTERNS,
+        "number_words": PATTERNS,
+        "postcode_words": PATTERNS,
+        "postcode_tails": PATTERNS,
+        "copulas": PATTERNS,
+        "quantity_units": PATTERNS,
+        "size_words": PATTERNS,
+        "size_hints": WORDS,
+        "shoe_words": WORDS,
+        "name_intros": PATTERNS,
+        "not_names": WORDS,
+        "not_order_prefixes": WORDS,
+        "colours": GROUPS,
+        "colour_phrases": PAIRS,
+        "product_types": GROUPS,
+        "stop_words": WORDS,
+    },
+    "replies": {"formality": TEXT, "trouble": TEXT},
+}
+# What a detect-only language may have besides name and rank.
+DETECT_ONLY_SCHEMA: dict[str, dict[str, str]] = {
+    "detection": {"short_words": WORDS},
+    "escalation": {"legal_terms": WORDS},
+}
+HEADER = {"name", "rank"}
+
+
+class VocabError(ValueError):
+    """A vocab file that does not follow the schema; the message names the file and the key."""
+
+
+# libyaml's parser when present: ten times faster than the pure-Python one (~5 ms for all files).
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """YAML without implicit booleans: in a word list `no`, `yes`, `on` and `off` are words."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str  # in English: "I can't reply in Portuguese yet"
+    rank: int
+    detect_only: bool
+    sections: dict[str, dict[str, Any]]
+
+    def get(self, section: str, key: str) -> Any:
+        """The value, or an empty one of the schema's type (detect-only files are partial)."""
+        value = self.sections.get(section, {}).get(key)
+        if value is not None:
+            return value
+        kind = SCHEMA[section][key]
+        return "" if kind is TEXT else {} if kind in (GROUPS, SCORES, PAIRS) else []
+
+
+@dataclass(frozen=True, eq=False)
+class Vocabulary:
+    """Every language file of one directory, in rank order."""
+
+    directory: Path
+    languages: tuple[Language, ...]
+
+    @property
+    def codes(self) -> list[str]:
+        """Every language the detector may answer."""
+        return [lang.code for lang in self.languages]
+
+    @property
+    def reply_languages(self) -> list[str]:
+        """Languages with complete word lists (a brand still needs templates to reply in one)."""
+        return [lang.code for lang in self.languages if not lang.detect_only]
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {lang.code: lang.name for lang in self.languages}
+
+    def language(self, code: str) -> Language | None:
+        return next((lang for lang in self.languages if lang.code == code), None)
+
+    def by_language(self, section: str, key: str) -> dict[str, Any]:
+        """code -> the value of one key, for languages whose file has it."""
+        return {
+            lang.code: lang.get(section, key)
+            for lang in self.languages
+            if key in lang.sections.get(section, {})
+        }
+
+    def words(self, section: str, key: str) -> list[str]:
+        """One list merged over every language, in rank order, each item once."""
+        return _unique(item for lang in self.languages for item in lang.get(section, key))
+
+    def groups(self, section: str, key: str) -> dict[str, list[str]]:
+        """name -> words, merged over every language (names in order of first appearance)."""
+        merged: dict[str, list[str]] = {}
+        for lang in self.languages:
+            for name, items in lang.get(section, key).items():
+                merged.setdefault(str(name), []).extend(items)
+        return {name: _unique(items) for name, items in merged.items()}
+
+    def pairs(self, section: str, key: str) -> dict[str, Any]:
+        """key -> value merged over every language; where two languages disagree, the first
+        (lowest rank) wins."""
+        merged: dict[str, Any] = {}
+        for lang in self.languages:
+            for k, v in lang.get(section, key).items():
+                merged.setdefault(str(k), v)
+        return merged
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _is_words(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _check_value(where: str, kind: str, value: Any) -> None:
+    ok = {
+        WORDS: _is_words,
+        PATTERNS: _is_words,
+        TEXT: lambda v: isinstance(v, str),
+        GROUPS: lambda v: isinstance(v, dict) and all(_is_words(x) for x in v.values()),
+        SCORES: lambda v: (
+            isinstance(v, dict)
+            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v.values())
+        ),
+        PAIRS: lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
+    }[kind](value)
+    if not ok:
+        raise VocabError(f"{where} must be {kind}; got {value!r:.80}")
+
+
+def _check_sections(path: Path, data: dict[str, Any], schema: dict[str, dict[str, str]]) -> None:
+    complete = schema is SCHEMA
+    for section, keys in schema.items():
+        block = data.get(section)
+        if block is None:
+            if complete:
+                raise VocabError(
+                    f"{path.name}: missing section {section!r} ({', '.join(keys)}); a reply "
+                    f"language needs every section of {FALLBACK_LANGUAGE}.yaml (an empty list "
+                    "is fine), or `detect_only: true`"
+                )
+            continue
+        if not isinstance(block, dict):
+            raise VocabError(f"{path.name}: {section} must be a mapping of {', '.join(keys)}")
+        for key, kind in keys.items():
+            if key not in block:
+                if complete:
+                    raise VocabError(
+                        f"{path.name}: missing {section}.{key} ({kind}); a reply language needs "
+                        f"every list of {FALLBACK_LANGUAGE}.yaml (an empty one is fine)"
+                    )
+                continue
+            _check_value(f"{path.name}: {section}.{key}", kind, block[key])
+        unknown = set(block) - set(keys)
+        if unknown:
+            raise VocabError(
+                f"{path.name}: unknown key(s) {sorted(unknown)} in {section}; known: {list(keys)}"
+            )
+    unknown_sections = set(data) - set(schema) - HEADER - {"detect_only"}
+    if unknown_sections:
+        raise VocabError(
+            f"{path.name}: unknown section(s) {sorted(unknown_sections)}; known: {list(schema)}"
+        )
+
+
+def read_language(path: Path) -> Language:
+    """One language file, checked against the schema."""
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader
+    if not isinstance(data, dict):
+        raise VocabError(f"{path.name}: expected a mapping of sections")
+    for key in sorted(HEADER):
+        if key not in data:
+            raise VocabError(f"{path.name}: missing {key!r}")
+    if not isinstance(data["name"], str) or not isinstance(data["rank"], int):
+        raise VocabError(f"{path.name}: name must be a text and rank a whole number")
+    detect_only = str(data.get("detect_only", "false")).lower() == "true"
+    _check_sections(path, data, DETECT_ONLY_SCHEMA if detect_only else SCHEMA)
+    sections = {k: v for k, v in data.items() if isinstance(v, dict)}
+    return Language(path.stem, data["name"], data["rank"], detect_only, sections)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(directory: Path) -> Vocabulary:
+    languages = [read_language(path) for path in sorted(directory.glob("*.yaml"))]
+    if not any(lang.code == FALLBACK_LANGUAGE for lang in languages):
+        raise VocabError(f"{directory}: {FALLBACK_LANGUAGE}.yaml is required (the fallback)")
+    languages.sort(key=lambda lang: (lang.rank, lang.code))
+    return Vocabulary(directory, tuple(languages))
+
+
+def load_vocab(directory: Path | None = None) -> Vocabulary:
+    """The vocabulary of a directory (default: the one shipped here), read once per process."""
+    return _load((directory or VOCAB_DIR).resolve())
+
+
+def brand_reply_languages(templates_dir: Path, vocab: Vocabulary | None = None) -> list[str]:
+    """The languages a brand can reply in: complete word lists here and templates there."""
+    vocab = vocab or load_vocab()
+    return [code for code in vocab.reply_languages if (templates_dir / f"{code}.json").exists()]
