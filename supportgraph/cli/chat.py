@@ -48,11 +48,12 @@ def chat(
     from supportgraph.runtime.agent import InvalidMessage, NoPendingHandoff, SupportAgent
 
     console = Console()
+    errors = Console(stderr=True)  # refusals read like `send`'s: "error: ..." on stderr
     thread_id = thread or f"chat-{uuid.uuid4().hex[:8]}"
 
     async def main() -> None:
         async with SupportAgent.open(settings_for(data_dir)) as agent:
-            agent.deps.warm(kb=False)
+            agent.warm(kb=False)
             for problem in await agent.llm_problems():
                 console.print(f"[yellow]LLM mode: {problem} (answering offline meanwhile)[/yellow]")
             console.print(
@@ -75,8 +76,8 @@ def chat(
                     else:
                         record = await agent.send(thread_id, line)
                 except (InvalidMessage, NoPendingHandoff) as exc:
-                    console.print(f"[red]{exc}[/red]")
-                    continue
+                    errors.print(f"error: {exc}", style="red", markup=False)
+                    continue  # the session goes on
                 if as_json:
                     console.print_json(record.model_dump_json())
                     continue
@@ -106,7 +107,7 @@ def threads(data_dir: DataDir = None, limit: int = 50) -> None:
     from rich.table import Table
 
     async def job(agent: Any) -> Any:
-        return await agent.transcript.threads(limit)
+        return await agent.threads(limit)
 
     table = Table("thread", "turns", "language", "last intent", "escalation")
     for row in run_with_agent(data_dir, job):
@@ -126,12 +127,12 @@ def agent_reply(
     data_dir: DataDir = None,
 ) -> None:
     """Reply as a human agent to a thread waiting in handoff (resumes it)."""
-    from supportgraph.runtime.agent import NoPendingHandoff
+    from supportgraph.runtime.agent import InvalidMessage, NoPendingHandoff
 
     async def job(agent: Any) -> Any:
         return await agent.agent_reply(thread, text)
 
     try:
         typer.echo(run_with_agent(data_dir, job).model_dump_json(indent=2))
-    except NoPendingHandoff as exc:
+    except (InvalidMessage, NoPendingHandoff) as exc:
         fail(str(exc))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from supportgraph.cli.common import DataDir, fail, run_with_agent, settings_for, short, status_line
+from supportgraph.cli.common import DataDir, fail, run_with_agent, short, status_line
 
 replay_app = typer.Typer(help="Replay and debug conversation threads.")
 
@@ -31,15 +30,16 @@ def replay_show(
     from rich.console import Console
     from rich.table import Table
 
-    from supportgraph.replay.timeline import build_timeline
+    from supportgraph.replay.timeline import redact
 
     async def job(agent: Any) -> Any:
-        return await build_timeline(agent, thread, show_pii)
+        return await agent.timeline(thread)
 
     timeline = run_with_agent(data_dir, job)
     if timeline is None:
         fail(f"thread {thread} not found")
         return
+    timeline = timeline if show_pii else redact(timeline)
     if as_json:
         typer.echo(json.dumps(timeline, indent=1, ensure_ascii=False, default=str))
         return
@@ -114,13 +114,11 @@ def replay_fork(
 ) -> None:
     """Send a different message at turn N and continue on a new branch thread (the original
     thread is not changed; the branch writes to a sandbox copy of the store)."""
-    from supportgraph.replay.fork import fork_thread
-    from supportgraph.replay.history import ReplayError
     from supportgraph.replay.timeline import redact
-    from supportgraph.runtime.agent import InvalidMessage
+    from supportgraph.runtime.agent import InvalidMessage, ReplayError
 
     async def job(agent: Any) -> Any:
-        return await fork_thread(agent, thread, turn, text, branch)
+        return await agent.fork(thread, turn, text, branch)
 
     try:
         result = run_with_agent(data_dir, job)
@@ -154,12 +152,14 @@ def replay_rerun(
     from rich.console import Console
     from rich.table import Table
 
-    from supportgraph.replay.history import ReplayError
-    from supportgraph.replay.rerun import rerun_thread
     from supportgraph.replay.timeline import redact
+    from supportgraph.runtime.agent import ReplayError
+
+    async def job(agent: Any) -> Any:
+        return await agent.rerun(thread)
 
     try:
-        report = asyncio.run(rerun_thread(settings_for(data_dir), thread))
+        report = run_with_agent(data_dir, job)
     except ReplayError as exc:
         fail(str(exc))
         return
@@ -210,14 +210,11 @@ def replay_export(
     data_dir: DataDir = None,
 ) -> None:
     """Print the thread as an eval-suite case (YAML), expectations taken from its turns."""
-    from supportgraph.replay.export import build_case, case_yaml
-    from supportgraph.replay.history import ReplayError, load_history
+    from supportgraph.replay.export import case_yaml, export_case
+    from supportgraph.runtime.agent import ReplayError
 
     async def job(agent: Any) -> Any:
-        history = await load_history(agent, thread)
-        return build_case(
-            history, agent.deps.store, agent.settings.resolved_store_path(), case_id, store_out
-        )
+        return await export_case(agent, thread, case_id, store_out)
 
     try:
         case = run_with_agent(data_dir, job)

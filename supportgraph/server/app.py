@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with SupportAgent.open(settings) as agent:
-            await asyncio.to_thread(agent.deps.warm)
+            await asyncio.to_thread(agent.warm)
             for problem in await agent.llm_problems():
                 log.warning("LLM mode: %s (answering offline meanwhile)", problem)
             app.state.agent = agent

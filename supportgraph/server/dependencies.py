@@ -65,7 +65,7 @@ async def own_thread(
 ) -> dict[str, Any]:
     """The thread's owner record, if this caller may see it; else 404 (`not_found`: each API
     words it its own way)."""
-    meta = await agent.transcript.thread_meta(thread_id)
+    meta = await agent.thread_info(thread_id)
     # Another client's thread is "not found", exactly like a missing one.
     if meta is None or (who.scope == "client" and meta["owner"] != who.key_id):
         raise HTTPException(404, not_found.format(thread_id))

@@ -1,16 +1,29 @@
 """The API's one error shape for what FastAPI raises: an HTTPException (from a route or a
 dependency) and an invalid request body, both as `{"error": {"code", "message",
-"request_id"}}`. (The Guard answers what never reaches a route, and any exception a route
-lets escape, in the same shape.)"""
+"request_id"}}`; and the status of a message SupportAgent refuses. (The Guard answers what
+never reaches a route, and any exception a route lets escape, in the same shape.)"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from supportgraph.runtime.agent import InvalidMessage
 from supportgraph.server.guard import error_body
+
+# SupportAgent.validate's words for its one length limit, the same for every entry point.
+TOO_LONG = "message longer than "
+
+
+def too_long(exc: InvalidMessage) -> bool:
+    return str(exc).startswith(TOO_LONG)
+
+
+def refused(exc: InvalidMessage) -> HTTPException:
+    """A message SupportAgent refused, as HTTP: 413 over the length limit, else 422."""
+    return HTTPException(413 if too_long(exc) else 422, str(exc))
 
 
 def error(

@@ -72,7 +72,7 @@ def state(snapshot: Any, thread_id: str) -> dict[str, Any]:
 
 
 async def thread(agent: SupportAgent, thread_id: str, meta: dict[str, Any]) -> dict[str, Any]:
-    snapshot = await agent.graph.aget_state({"configurable": {"thread_id": thread_id}})
+    snapshot = await agent.snapshot(thread_id)
     created = dt.datetime.fromtimestamp(meta["created_at"], dt.UTC).isoformat()
     return {
         "thread_id": thread_id,
@@ -88,7 +88,7 @@ async def thread(agent: SupportAgent, thread_id: str, meta: dict[str, Any]) -> d
 
 async def final_values(agent: SupportAgent, thread_id: str) -> dict[str, Any]:
     """The thread's values after a run, with `__interrupt__` while it waits for a human."""
-    snapshot = await agent.graph.aget_state({"configurable": {"thread_id": thread_id}})
+    snapshot = await agent.snapshot(thread_id)
     values = dict(snapshot.values)
     if snapshot.interrupts:
         values["__interrupt__"] = interrupts(snapshot.interrupts)

@@ -4,7 +4,6 @@ for both answers)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,7 +12,8 @@ from fastapi import HTTPException, Request
 
 from supportgraph.domain.records import TurnRecord
 from supportgraph.runtime.agent import InvalidMessage, SupportAgent
-from supportgraph.server.dependencies import metrics_of, settings_of
+from supportgraph.server.dependencies import metrics_of
+from supportgraph.server.errors import refused, too_long
 from supportgraph.server.observability import log_event
 
 
@@ -27,11 +27,15 @@ def message_id_of(request: Request, in_body: str | None) -> str | None:
     return header or in_body
 
 
-def check_length(request: Request, text: str) -> None:
-    """413 for a message over the limit, before any turn starts."""
-    limit = settings_of(request).max_message_chars
-    if len(text) > limit:
-        raise HTTPException(413, f"message longer than {limit} characters")
+def check_length(agent: SupportAgent, text: str) -> None:
+    """413 before any turn starts (and before an SSE stream opens) for a message over
+    SupportAgent's length limit. Its other refusals (an empty message) come from the turn:
+    a 422 as JSON, an `error` event in SSE."""
+    try:
+        agent.validate(text)
+    except InvalidMessage as exc:
+        if too_long(exc):
+            raise refused(exc) from exc
 
 
 def turn_done(request: Request, record: TurnRecord) -> None:
@@ -51,13 +55,17 @@ def turn_done(request: Request, record: TurnRecord) -> None:
 async def send_turn(
     agent: SupportAgent, thread_id: str, text: str, request: Request, message_id: str | None
 ) -> TurnRecord:
-    """The turn answered as JSON: its TurnRecord, or 422 for a message it cannot process."""
+    """The turn answered as JSON: its TurnRecord, or 413/422 for a message it refuses."""
     try:
         record = await agent.send(thread_id, text, client_message_id=message_id)
     except InvalidMessage as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise refused(exc) from exc
     turn_done(request, record)
     return record
+
+
+def sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 async def stream_turn(
@@ -67,32 +75,19 @@ async def stream_turn(
     request: Request,
     message_id: str | None = None,
 ) -> AsyncIterator[str]:
-    """The turn as SSE: `node` events (names and timings), `token`/`reset` in LLM mode, then
-    one `turn` (the TurnRecord) or one `error`."""
-    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-    async def sink(event: str, data: dict[str, Any]) -> None:
-        if event == "node":  # progress only: names and timings, not state
-            await queue.put((event, {"name": data["name"], "ms": data["ms"]}))
-        elif event in ("token", "reset"):  # LLM mode: the reply as it is written
-            await queue.put((event, data))
-
-    async def run() -> None:
-        try:
-            record = await agent.send(thread_id, text, on_event=sink, client_message_id=message_id)
-            turn_done(request, record)
-            await queue.put(("turn", record.model_dump(mode="json")))
-        except InvalidMessage as exc:
-            await queue.put(("error", {"code": "invalid_message", "message": str(exc)}))
-        except Exception as exc:  # reported in the stream, never a broken connection
-            await queue.put(("error", {"code": "internal", "message": type(exc).__name__}))
-
-    task = asyncio.create_task(run())
+    """The turn as SSE: `node` events (names and timings, not state), `token`/`reset` in LLM
+    mode (the reply as it is written), then one `turn` (the TurnRecord) or one `error`. The
+    turn completes even if the client goes away (SupportAgent.stream)."""
     try:
-        while True:
-            event, data = await queue.get()
-            yield f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-            if event in ("turn", "error"):
-                break
-    finally:
-        await task  # the turn completes even if the client went away
+        async for event in agent.stream(thread_id, text, client_message_id=message_id):
+            if event.kind == "node":
+                yield sse("node", {"name": event.data["name"], "ms": event.data["ms"]})
+            elif event.kind in ("token", "reset"):
+                yield sse(event.kind, event.data)
+            elif event.kind == "turn":
+                turn_done(request, event.data)
+                yield sse("turn", event.data.model_dump(mode="json"))
+    except InvalidMessage as exc:
+        yield sse("error", {"code": "invalid_message", "message": str(exc)})
+    except Exception as exc:  # reported in the stream, never a broken connection
+        yield sse("error", {"code": "internal", "message": type(exc).__name__})

@@ -10,6 +10,7 @@ from supportgraph.domain.records import TurnRecord
 from supportgraph.runtime.agent import InvalidMessage, NoPendingHandoff
 from supportgraph.server.auth import Caller
 from supportgraph.server.dependencies import agent_of, needs, own_thread
+from supportgraph.server.errors import refused
 from supportgraph.server.schemas import AgentMessage, error_responses
 
 router = APIRouter(tags=["handoff"])
@@ -17,15 +18,13 @@ router = APIRouter(tags=["handoff"])
 
 @router.get("/v1/handoffs")
 async def list_handoffs(request: Request, who: Caller = needs("agent")) -> Any:
-    return await agent_of(request).transcript.handoffs()
+    return await agent_of(request).handoffs()
 
 
 @router.post("/v1/handoffs/{thread_id}/claim")
 async def claim(thread_id: str, request: Request, who: Caller = needs("agent")) -> Any:
-    agent = agent_of(request)
-    if not any(h["thread_id"] == thread_id for h in await agent.transcript.handoffs()):
+    if not await agent_of(request).claim_handoff(thread_id, who.key_id):
         raise HTTPException(404, f"no handoff for thread {thread_id}")
-    await agent.transcript.mark_handoff(thread_id, "claimed", who.key_id)
     return {"thread_id": thread_id, "status": "claimed", "claimed_by": who.key_id}
 
 
@@ -44,7 +43,7 @@ async def agent_message(
     except NoPendingHandoff as exc:
         raise HTTPException(409, str(exc)) from exc
     except InvalidMessage as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise refused(exc) from exc
 
 
 @router.post(

@@ -64,7 +64,7 @@ async def threads_create(
         thread_id = str(uuid.uuid4())
     else:
         thread_id = str(wanted)
-        existing = await agent.transcript.thread_meta(thread_id)
+        existing = await agent.thread_info(thread_id)
         if who.scope == "client" and (existing is None or existing["owner"] != who.key_id):
             # A client names only threads it already owns. Any other id gets the same
             # answer whether or not it exists: existence is not revealed, and a thread
@@ -76,9 +76,7 @@ async def threads_create(
             if body.if_exists == "do_nothing" and existing is not None:
                 return await objects.thread(agent, thread_id, existing)
             raise HTTPException(409, f"Thread {thread_id} already exists")
-    await agent.transcript.create_thread(thread_id, who.key_id, metadata)
-    meta = await agent.transcript.thread_meta(thread_id)
-    assert meta is not None
+    meta = await agent.create_thread(thread_id, who.key_id, metadata)
     return await objects.thread(agent, thread_id, meta)
 
 
@@ -97,7 +95,7 @@ async def threads_state(
 ) -> Any:
     agent = agent_of(request)
     await own_thread(thread_id, who, agent, NOT_FOUND)
-    snapshot = await agent.graph.aget_state({"configurable": {"thread_id": thread_id}})
+    snapshot = await agent.snapshot(thread_id)
     return objects.state(snapshot, thread_id)
 
 
@@ -111,12 +109,7 @@ async def threads_history(
     agent = agent_of(request)
     await own_thread(thread_id, who, agent, NOT_FOUND)
     limit = body.limit if body else 10
-    states = []
-    async for snapshot in agent.graph.aget_state_history(
-        {"configurable": {"thread_id": thread_id}}, limit=limit
-    ):
-        states.append(objects.state(snapshot, thread_id))
-    return states
+    return [objects.state(s, thread_id) for s in await agent.snapshots(thread_id, limit)]
 
 
 @router.post("/threads/{thread_id}/state")

@@ -22,6 +22,7 @@ from supportgraph.runtime.agent import InvalidMessage, NoPendingHandoff
 from supportgraph.server import langgraph_objects as objects
 from supportgraph.server.auth import Caller
 from supportgraph.server.dependencies import agent_of, needs, own_thread
+from supportgraph.server.errors import refused
 from supportgraph.server.langgraph_schemas import RunCreate
 from supportgraph.server.routes.langgraph import NOT_FOUND
 from supportgraph.server.schemas import error_responses
@@ -35,7 +36,7 @@ async def start_run(
     if body.assistant_id not in (None, objects.ASSISTANT_ID):
         raise HTTPException(404, f"Assistant {body.assistant_id} not found")
     agent = agent_of(request)
-    if body.multitask_strategy == "reject" and agent.locks.busy(thread_id):
+    if body.multitask_strategy == "reject" and agent.busy(thread_id):
         raise HTTPException(409, f"Thread {thread_id} is busy with another run")
     command = body.command
     if command is not None and "resume" in command.model_fields_set:
@@ -52,7 +53,7 @@ async def start_run(
         except NoPendingHandoff as exc:
             raise HTTPException(409, str(exc)) from exc
         except InvalidMessage as exc:
-            raise HTTPException(422, str(exc)) from exc
+            raise refused(exc) from exc
     text = body.input.text if body.input else None
     if not isinstance(text, str):
         raise HTTPException(422, 'input must be {"text": "<customer message>"}')
@@ -63,7 +64,7 @@ async def start_run(
     try:
         return await agent.send(thread_id, text, on_event=on_event, client_message_id=message_id)
     except InvalidMessage as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise refused(exc) from exc
 
 
 @router.post("/threads/{thread_id}/runs/wait", responses=error_responses(403, 409))

@@ -19,22 +19,7 @@ async def healthz() -> Any:
 
 @router.get("/readyz", responses={503: {"description": "Not ready: the checks"}})
 async def readyz(request: Request) -> Any:
-    agent = agent_of(request)
-    checks: dict[str, str] = {}
-    try:
-        await agent.transcript.run("SELECT 1")
-        checks["checkpointer"] = "ok"
-    except Exception as exc:
-        checks["checkpointer"] = type(exc).__name__
-    try:
-        await agent.deps.store.get_customer("-")
-        checks["store"] = "ok"
-    except Exception as exc:
-        checks["store"] = type(exc).__name__
-    try:
-        checks["kb"] = "ok" if agent.deps.kb.count() > 0 else "empty"
-    except Exception as exc:
-        checks["kb"] = type(exc).__name__
+    checks = await agent_of(request).health()
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 

@@ -30,7 +30,7 @@ async def create_thread(body: NewThread, request: Request, who: Caller = needs("
     bounded_metadata(body.metadata, settings.max_metadata_keys, settings.max_metadata_bytes)
     thread_id = f"th_{uuid.uuid4().hex[:20]}"
     metadata = {"locale": body.locale, "channel": body.channel, **body.metadata}
-    await agent_of(request).transcript.create_thread(thread_id, who.key_id, metadata)
+    await agent_of(request).create_thread(thread_id, who.key_id, metadata)
     return ThreadCreated(thread_id=thread_id, created_at=time.time(), metadata=metadata)
 
 
@@ -49,7 +49,7 @@ async def post_message(
 ) -> Any:
     agent = agent_of(request)
     await own_thread(thread_id, who, agent)
-    check_length(request, body.text)
+    check_length(agent, body.text)
     message_id = message_id_of(request, body.client_message_id)
     if "text/event-stream" in request.headers.get("accept", ""):
         return StreamingResponse(
@@ -69,7 +69,7 @@ async def get_thread(
     values = await agent.state(thread_id)
     return ThreadSummary(
         thread_id=thread_id,
-        turns=await agent.transcript.last_turn(thread_id),
+        turns=await agent.turn_count(thread_id),
         language=values.get("reply_language"),
         persona=values.get("persona"),
         verified_customer=bool(values.get("customer_id")),
