@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from supportgraph.config import Settings
 from supportgraph.knowledge.index import KnowledgeBase
 
 KB_DIR = Path(__file__).parents[1] / "supportgraph" / "brands" / "demo" / "kb"
@@ -57,6 +58,32 @@ def test_send_json_prints_a_full_turn_record(data_dir: Path) -> None:
 def test_send_rejects_an_empty_message_clearly(data_dir: Path) -> None:
     out = cli(data_dir, "send", "--thread", "cli-2", "   ")
     assert out.returncode == 2 and "empty" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_send_refuses_an_over_long_message_with_the_https_words(data_dir: Path) -> None:
+    limit = Settings().max_message_chars
+    out = cli(data_dir, "send", "--thread", "cli-long", "x" * (limit + 1))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"error: message longer than {limit} characters" in out.stderr
+    assert out.stdout == ""
+    assert cli(data_dir, "history", "cli-long").stdout == ""  # nothing was recorded
+
+
+def test_chat_reports_an_over_long_message_and_the_session_goes_on(data_dir: Path) -> None:
+    limit = Settings().max_message_chars
+    chat = subprocess.run(
+        [sys.executable, "-m", "supportgraph.cli", "chat", "--thread", "chat-long"],
+        input="x" * (limit + 1) + "\nWhere is my order?\n/quit\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SUPPORTGRAPH_DATA_DIR": str(data_dir)},
+        timeout=120,
+    )
+    assert chat.returncode == 0 and "Traceback" not in chat.stdout + chat.stderr
+    assert f"error: message longer than {limit} characters" in chat.stderr
+    assert "What is your order number?" in chat.stdout  # the next message was answered
+    turns = [json.loads(line) for line in cli(data_dir, "history", "chat-long").stdout.splitlines()]
+    assert [(t["turn"], t["customer_text"]) for t in turns] == [(1, "Where is my order?")]
 
 
 def test_kb_ingest_is_idempotent_and_reopens_in_a_new_process(tmp_path: Path) -> None:
