@@ -26,7 +26,7 @@ from supportgraph.backends.factory import open_store
 from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.config import Settings
 from supportgraph.context import Deps
-from supportgraph.domain.records import Escalation, ToolCall, TurnRecord
+from supportgraph.domain.records import TurnRecord
 from supportgraph.graph.builder import compile_graph
 from supportgraph.nlu.entities import Catalogue
 from supportgraph.nlu.text import clean_message
@@ -34,6 +34,7 @@ from supportgraph.runtime.checkpointer import open_sqlite
 from supportgraph.runtime.errors import InvalidMessage, NoPendingHandoff, ReplayError
 from supportgraph.runtime.history import ThreadHistory, kind_of
 from supportgraph.runtime.locks import ThreadLocks
+from supportgraph.runtime.records import Records, checkpoint_id, state_changes
 from supportgraph.runtime.sandbox import sandbox_settings
 from supportgraph.runtime.transcript import Transcript
 from supportgraph.templates import Templates
@@ -77,60 +78,7 @@ class TurnEvent(NamedTuple):
     data: Any
 
 
-# Fields a reducer appends to: the diff shows what was added, not the whole window again.
-APPENDED = {"messages", "sentiment_history"}
-# Per-turn outputs cleared when a turn starts: clearing them is not a change worth showing.
-PER_TURN = {
-    "tool_calls",
-    "retrieved",
-    "kb_hits",
-    "say",
-    "reply",
-    "escalation",
-    "author",
-    "llm_usage",
-}
 PLAIN_THREADS_KEPT = 10_000
-CLIP = 160  # characters of a text kept in a step (the transcript has the full texts)
-
-
-def _clip(value: Any) -> Any:
-    if isinstance(value, str):
-        return value if len(value) <= CLIP else value[: CLIP - 1] + "…"
-    if isinstance(value, dict):
-        return {k: _clip(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clip(v) for v in value]
-    return value
-
-
-def state_changes(before: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """A compact, readable diff of one node's update: only what changed, texts clipped, so
-    recording it keeps the per-turn storage small (bench/turn_latency.py)."""
-    changes: dict[str, Any] = {}
-    for key, new in update.items():
-        old = before.get(key)
-        if old == new:
-            continue
-        if key in APPENDED:
-            changes[key] = {"appended": _clip(new)}
-        elif key in PER_TURN and new in ([], "", None, {}):
-            continue
-        else:
-            changes[key] = {"from": _clip(old), "to": _clip(new)}
-    return changes
-
-
-def _llm_fields(usage: dict[str, Any] | None) -> dict[str, Any]:
-    if not usage:
-        return {}  # offline mode: the record's defaults
-    return {k: usage.get(k) for k in ("model", "fallback")} | {
-        k: int(usage.get(k) or 0) for k in ("tokens_in", "tokens_out")
-    }
-
-
-def _checkpoint_id(snapshot: Any) -> str | None:
-    return (snapshot.config or {}).get("configurable", {}).get("checkpoint_id")
 
 
 class SupportAgent:
@@ -144,6 +92,7 @@ class SupportAgent:
         self._graph = graph
         self._transcript = transcript
         self._locks = locks or ThreadLocks()
+        self._records = Records(self.settings.default_language, deps.templates)
         # Forked threads run against their own sandbox store: Deps per branch, kept open.
         self._branch_deps: dict[str, Deps] = {}
         # Threads known not to be forks (one lookup per thread, not per turn); bounded so a
@@ -285,8 +234,8 @@ class SupportAgent:
                 thread_id, turn, "customer", payload, client_message_id, received
             )
             if queued:
-                record = self._queued_for_human(thread_id, turn, message, snapshot.values)
-                record.checkpoint_id = _checkpoint_id(snapshot)
+                record = self._records.queued_for_human(thread_id, turn, message, snapshot.values)
+                record.checkpoint_id = checkpoint_id(snapshot)
             else:
                 record = await self._run(
                     thread_id, turn, message, self._turn_input(thread_id, turn, payload), on_event
@@ -411,9 +360,9 @@ class SupportAgent:
         if kind == "customer":
             message = payload["text"]
             if payload.get("queued"):
-                record = self._queued_for_human(thread_id, turn, message, snapshot.values)
+                record = self._records.queued_for_human(thread_id, turn, message, snapshot.values)
             elif snapshot.values.get("turn") == turn:
-                record = self._from_checkpoint(thread_id, turn, message, snapshot)
+                record = self._records.from_checkpoint(thread_id, turn, message, snapshot)
             else:
                 record = await self._run(
                     thread_id, turn, message, self._turn_input(thread_id, turn, payload)
@@ -423,12 +372,12 @@ class SupportAgent:
                 record = await self._run(thread_id, turn, "", Command(resume=payload))
                 record.tool_calls, record.retrieved = [], []
             else:
-                record = self._from_checkpoint(thread_id, turn, "", snapshot)
+                record = self._records.from_checkpoint(thread_id, turn, "", snapshot)
         else:  # "release" of a thread whose human had already answered
             if snapshot.values.get("escalation_status") == "human_active":
                 await self._release_active(thread_id)
                 snapshot = await self._graph.aget_state(self._config(thread_id))
-            record = self._from_checkpoint(thread_id, turn, "", snapshot)
+            record = self._records.from_checkpoint(thread_id, turn, "", snapshot)
         record.recovered = True
         record.received_at = float(item["received_at"])
         record.client_message_id = item["client_message_id"]
@@ -436,17 +385,6 @@ class SupportAgent:
         await self._remember(record, recovered=keep_for_retry)
         if keep_for_retry:
             self._unfinished.add(thread_id)  # the customer's retry gets this record
-        return record
-
-    def _from_checkpoint(
-        self, thread_id: str, turn: int, message: str, snapshot: Any
-    ) -> TurnRecord:
-        """The record of a turn whose checkpoint was written before the process died."""
-        record = self._record(thread_id, turn, message, dict(snapshot.values), [])
-        record.checkpoint_id = _checkpoint_id(snapshot)
-        if snapshot.interrupts:
-            record.reply = str(snapshot.interrupts[0].value.get("holding_reply", ""))
-            record.awaiting = "human_agent"
         return record
 
     async def _run(
@@ -512,11 +450,11 @@ class SupportAgent:
                 last = now
         except Exception as exc:  # the customer gets a polite reply; the thread stays usable
             log.exception("turn failed on thread %s", thread_id)
-            return self._error_record(thread_id, turn, message, values, path, exc)
-        record = self._record(thread_id, turn, message, values, path)
+            return self._records.failed(thread_id, turn, message, values, path, exc)
+        record = self._records.build(thread_id, turn, message, values, path)
         record.node_ms = node_ms
         record._steps = steps
-        record.checkpoint_id = _checkpoint_id(await self._graph.aget_state(config))
+        record.checkpoint_id = checkpoint_id(await self._graph.aget_state(config))
         if interrupt_value is not None:
             path.append("handoff")
             record.path = path
@@ -549,8 +487,8 @@ class SupportAgent:
                 turn = await self._transcript.last_turn(thread_id)
                 await self._transcript.begin_turn(thread_id, turn, "release", {}, None, received)
                 after = await self._release_active(thread_id)
-                record = self._record(thread_id, turn, "", after.values, [])
-                record.checkpoint_id = _checkpoint_id(after)
+                record = self._records.build(thread_id, turn, "", after.values, [])
+                record.checkpoint_id = checkpoint_id(after)
                 record.received_at = received
                 await self._remember(record)
                 return record
@@ -780,75 +718,3 @@ class SupportAgent:
         from supportgraph.runtime.rerun import rerun
 
         return await rerun(self, thread_id)
-
-    # -- records ---------------------------------------------------------------------------
-
-    def _record(
-        self, thread_id: str, turn: int, message: str, values: dict[str, Any], path: list[str]
-    ) -> TurnRecord:
-        escalation = values.get("escalation") or {}
-        return TurnRecord(
-            thread_id=thread_id,
-            turn=turn,
-            language=values.get("language") or self.settings.default_language,
-            reply_language=values.get("reply_language") or self.settings.default_language,
-            intent=values.get("intent") or "out_of_scope",
-            confidence=float(values.get("confidence") or 0.0),
-            uncertainty=float(values.get("uncertainty") or 0.0),
-            entities=dict(values.get("entities") or {}),
-            sentiment=float(values.get("sentiment") or 0.0),
-            persona=values.get("persona") or "default",
-            retrieved=list(values.get("retrieved") or []),
-            tool_calls=[
-                ToolCall(
-                    **{k: c[k] for k in ("name", "args", "ok", "result_summary", "ms") if k in c}
-                )
-                for c in values.get("tool_calls") or []
-            ],
-            escalation=Escalation(
-                action=escalation.get("action") or "none",
-                reason=escalation.get("reason"),
-                priority=escalation.get("priority"),
-            ),
-            awaiting=values.get("awaiting"),
-            path=path,
-            reply=values.get("reply") or "",
-            author=values.get("author") or "bot",
-            customer_text=message,
-            verified_customer=bool(values.get("customer_id")),
-            created_at=time.time(),
-            **_llm_fields(values.get("llm_usage")),
-        ).with_customer(values.get("customer_id"))
-
-    def _queued_for_human(
-        self, thread_id: str, turn: int, message: str, values: dict[str, Any]
-    ) -> TurnRecord:
-        """A customer message while a human is being waited for: no bot reply, no graph run."""
-        record = self._record(thread_id, turn, message, values, [])
-        lang = values.get("reply_language") or self.settings.default_language
-        record.reply = self._deps.templates.render("human_queued", lang)
-        record.awaiting = "human_agent"
-        record.tool_calls, record.retrieved = [], []
-        record.escalation = Escalation(
-            action="handoff",
-            reason="human_active",
-            priority=(values.get("escalation") or {}).get("priority"),
-        )
-        return record
-
-    def _error_record(
-        self,
-        thread_id: str,
-        turn: int,
-        message: str,
-        values: dict[str, Any],
-        path: list[str],
-        exc: Exception,
-    ) -> TurnRecord:
-        record = self._record(thread_id, turn, message, values, path)
-        lang = values.get("reply_language") or self.settings.default_language
-        record.reply = self._deps.templates.render("error_generic", lang)
-        record.author = "system"
-        record.error = f"{type(exc).__name__}: {exc}"[:300]
-        record.tool_calls = []
-        return record
