@@ -37,9 +37,9 @@ class Lexicon:
     @classmethod
     def from_vocab(cls, vocab: Vocabulary) -> Lexicon:
         return cls(
-            yes=frozenset([*vocab.words("confirmation", "yes"), *YES_SYMBOLS]),
+            yes=frozenset([*vocab.words("confirmation", "yes_words"), *YES_SYMBOLS]),
             yes_phrases=tuple(vocab.words("confirmation", "yes_phrases")),
-            no=frozenset(vocab.words("confirmation", "no")),
+            no=frozenset(vocab.words("confirmation", "no_words")),
             fillers=frozenset(vocab.words("confirmation", "fillers")),
             legal_re=_phrase_re(vocab.words("escalation", "legal_terms")),
             human_re=_phrase_re(vocab.words("escalation", "human_terms")),

@@ -41,7 +41,12 @@ TEXT = "a text (may be empty)"
 # section says why it exists; en.yaml is the reference file with a comment on each.
 SCHEMA: dict[str, dict[str, str]] = {
     "detection": {"short_words": WORDS, "called": WORDS},
-    "confirmation": {"yes": WORDS, "yes_phrases": WORDS, "no": WORDS, "fillers": WORDS},
+    "confirmation": {
+        "yes_words": WORDS,
+        "yes_phrases": WORDS,
+        "no_words": WORDS,
+        "fillers": WORDS,
+    },
     "escalation": {"legal_terms": WORDS, "human_terms": WORDS},
     "requests": {"kinds": GROUPS, "channels": GROUPS, "countries": GROUPS},
     "address": {
@@ -227,9 +232,14 @@ def _check_sections(path: Path, data: dict[str, Any], schema: dict[str, dict[str
         )
 
 
+def parse(text: str) -> Any:
+    """A vocab file's YAML, with `no`, `yes`, `on`, `off` read as words."""
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader
+
+
 def read_language(path: Path) -> Language:
     """One language file, checked against the schema."""
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader
+    data = parse(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise VocabError(f"{path.name}: expected a mapping of sections")
     for key in sorted(HEADER):
