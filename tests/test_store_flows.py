@@ -346,3 +346,25 @@ async def test_a_sparse_store_without_optional_fields_still_works(
         assert "out of stock" in small.reply and "M" in small.reply
         medium = await agent.send("stock2", "Is the Rain Jacket available in size M?")
         assert "in stock" in medium.reply
+
+
+async def test_the_same_flow_on_the_in_memory_store(
+    tmp_path: Path, data_dir: Path, agent: SupportAgent
+) -> None:
+    """SUPPORTGRAPH_STORE_BACKEND=memory: the agent answers and writes alike, nothing is put
+    on disk, and what needs the SQLite file (replay forks, privacy export/erase) says so."""
+    for shared in ("models", "kb"):
+        (data_dir / shared).mkdir(exist_ok=True)
+        (tmp_path / shared).symlink_to(data_dir / shared, target_is_directory=True)
+    async with SupportAgent.open(Settings(data_dir=tmp_path, store_backend="memory")) as memory:
+        memory.set_clock(lambda: DEMO_NOW)
+        records = await converse(
+            memory, "m", "I want to cancel my order SG-10001", "anna.schmidt@example.com", "yes"
+        )
+        assert "€79.00" in records[1].reply and "cancel_order" in tool_names(records)
+        assert await order_status(memory, "SG-10001") == "cancelled"
+        assert not (tmp_path / "store.db").exists()
+        with pytest.raises(Exception, match="needs the SQLite store"):
+            await memory.fork("m", 1, "hello")
+        with pytest.raises(TypeError, match="no customer export/erase support"):
+            await memory.export_customer("C1001")
