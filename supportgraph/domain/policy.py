@@ -1,8 +1,8 @@
 """The policy guard: the one place every tool call passes before it reaches a backend.
 
-Policies of ARCHITECTURE.md section 4, as code: identity before account data, one customer
-per conversation, another customer's order is "not found", writes only on eligible orders
-and only when the exact change was stated and confirmed. Whatever proposes a call (the
+The policies of docs/architecture.md (Contracts), as code: identity before account data,
+one customer per conversation, another customer's order is "not found", writes only on
+eligible orders and only when the exact change was stated and confirmed. Whatever proposes a call (the
 offline flows or an LLM), this decides.
 """
 

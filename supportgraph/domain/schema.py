@@ -1,4 +1,4 @@
-"""The store format (ARCHITECTURE.md 3.4): what `supportgraph store load` accepts.
+"""The store format (docs/architecture.md, Contracts): what `supportgraph store load` accepts.
 
 Ids are strings. Optional fields stay optional: a real shop's export lacks some of them,
 and every consumer must cope with None.
