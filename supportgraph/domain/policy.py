@@ -2,8 +2,8 @@
 
 The policies of docs/architecture.md (Contracts), as code: identity before account data,
 one customer per conversation, another customer's order is "not found", writes only on
-eligible orders and only when the exact change was stated and confirmed. Whatever proposes a call (the
-offline flows or an LLM), this decides.
+eligible orders and only when the exact change was stated and confirmed. Whatever proposes
+a call (the offline flows or an LLM), this decides.
 """
 
 from __future__ import annotations
