@@ -102,6 +102,7 @@ class SupportAgent:
         # or left by a failed commit): only these need the recovery check before a message.
         # Several worker processes share the database: then every message checks.
         self._unfinished: set[str] = set()
+        self._streaming: set[asyncio.Task[None]] = set()  # turns of stream(), running
 
     @classmethod
     @asynccontextmanager
@@ -130,6 +131,8 @@ class SupportAgent:
                 await agent.recover_all()
                 yield agent
             finally:
+                # Streamed turns whose caller left still commit before the databases close.
+                await asyncio.gather(*agent._streaming, return_exceptions=True)
                 agent._close_branches()
         finally:
             await transcript.close()
@@ -275,6 +278,10 @@ class SupportAgent:
                 queue.put_nowait(TurnEvent("turn", record))
 
         task = asyncio.create_task(run())
+        # Held until done: a caller that goes away (its generator dropped, e.g. a client
+        # disconnect cancelling the server's iteration) must not let the turn be collected.
+        self._streaming.add(task)
+        task.add_done_callback(self._streaming.discard)
         try:
             while True:
                 item = await queue.get()
