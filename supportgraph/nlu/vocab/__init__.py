@@ -140,9 +140,6 @@ class Vocabulary:
     def names(self) -> dict[str, str]:
         return {lang.code: lang.name for lang in self.languages}
 
-    def language(self, code: str) -> Language | None:
-        return next((lang for lang in self.languages if lang.code == code), None)
-
     def by_language(self, section: str, key: str) -> dict[str, Any]:
         """code -> the value of one key, for languages whose file has it."""
         return {
