@@ -163,7 +163,7 @@ def test_the_detector_knows_the_added_language(with_italian: Vocabulary) -> None
     detector = LanguageDetector(vocab=with_italian)
     guess = detector.detect("Salve")
     assert (guess.language, guess.method) == ("it", "lexicon")
-    assert LanguageDetector().detect("Salve").method != "lexicon"
+    assert "salve" not in LanguageDetector().short_lexicon  # the word is the new file's
     # A close call between Italian and another language now goes to Italian.
     assert "it" in detector.preferred
 
