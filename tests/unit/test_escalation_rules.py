@@ -7,6 +7,7 @@ again and again, uncertainty, a long conversation, and VIP priority.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import pytest
@@ -24,13 +25,18 @@ from supportgraph.templates import Templates
 NOW = 1_800_000_000.0
 
 
+@cache
+def demo_store() -> InMemoryStore:
+    """The rules read only settings; the escalate node's transfer writes to this store."""
+    return InMemoryStore(load_store_file(Settings().resolved_store_path()))
+
+
 def deps_with(**rules: Any) -> Deps:
     settings = Settings(escalation=EscalationRules(**rules))
-    store = InMemoryStore(load_store_file(settings.resolved_store_path()))
     return Deps(
         settings=settings,
-        store=store,
-        catalogue=Catalogue.from_products(store.all_products()),
+        store=demo_store(),
+        catalogue=Catalogue(),  # the rules never read products
         templates=Templates.load(settings.brand_dir / "templates"),
     )
 

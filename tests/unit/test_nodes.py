@@ -3,6 +3,7 @@ the in-memory store (no SQLite, no checkpoints, no models)."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import pytest
@@ -13,27 +14,36 @@ from supportgraph.backends.memory import InMemoryStore
 from supportgraph.config import Settings
 from supportgraph.context import Deps, MissingContext, deps_of
 from supportgraph.domain.records import ToolCall
+from supportgraph.domain.schema import Store
 from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.entities import Catalogue
 from supportgraph.nodes.act import act
 from supportgraph.nodes.escalate import escalate
 from supportgraph.nodes.respond import compose, respond
+from supportgraph.templates import Templates
 
 NOW = 1_795_000_000.0  # 2026-11-18: order SG-10003 is within the return window
+
+
+@cache
+def demo() -> tuple[Settings, Store, Catalogue, Templates]:
+    """The demo brand, loaded once: every test's store starts as a deep copy of it."""
+    settings = Settings()
+    store = load_store_file(settings.resolved_store_path())
+    products = InMemoryStore(store).all_products()
+    templates = Templates.load(settings.brand_dir / "templates")
+    return settings, store, Catalogue.from_products(products), templates
 
 
 @pytest.fixture
 def deps() -> Deps:
     """A fresh in-memory store per test: writes of one test never leak into another."""
-    from supportgraph.templates import Templates
-
-    settings = Settings()
-    store = InMemoryStore(load_store_file(settings.resolved_store_path()))
+    settings, store, catalogue, templates = demo()
     return Deps(
         settings=settings,
-        store=store,
-        catalogue=Catalogue.from_products(store.all_products()),
-        templates=Templates.load(settings.brand_dir / "templates"),
+        store=InMemoryStore(store),
+        catalogue=catalogue,
+        templates=templates,
         clock=lambda: NOW,
     )
 
@@ -175,7 +185,7 @@ async def test_a_failing_crm_log_is_recorded_and_the_handoff_still_happens(deps:
         async def record_interaction(self, *args: Any, **kwargs: Any) -> Any:
             raise ConnectionError("CRM unreachable")
 
-    down = deps.with_store(DownCrm(load_store_file(deps.settings.resolved_store_path())))
+    down = deps.with_store(DownCrm(demo()[1]))
     update = await escalate(state("human_agent", "a person please"), run(down))
     assert update["escalation"]["action"] == "handoff"
     [transfer] = calls(update)
