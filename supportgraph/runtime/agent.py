@@ -472,8 +472,8 @@ class SupportAgent:
     # -- human agents --------------------------------------------------------------------
 
     async def pending_handoff(self, thread_id: str) -> dict[str, Any] | None:
-        """The handoff the thread waits on (summary, priority, reason, holding_reply), or
-        None when no human is being waited for."""
+        """The handoff the thread waits on ({"type": "handoff", "summary", "priority",
+        "holding_reply"}), or None when no human is being waited for."""
         snapshot = await self._graph.aget_state(self._config(thread_id))
         return snapshot.interrupts[0].value if snapshot.interrupts else None
 
