@@ -28,7 +28,7 @@ def open_backend(kind: str, demo: Store, path: Path) -> Backend:
         sqlite.replace_all(demo)
         return sqlite
     if kind == "memory":
-        return InMemoryStore(demo.model_copy(deep=True))
+        return InMemoryStore(demo)  # it keeps copies: the shared demo is never changed
     raise ValueError(kind)
 
 
