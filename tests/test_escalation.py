@@ -1,4 +1,4 @@
-"""Every escalation rule of ARCHITECTURE.md section 4, and the human handoff round trip."""
+"""Every escalation rule (docs/architecture.md), end to end, and the human handoff round trip."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The TurnRecord contract (ARCHITECTURE.md 3.1): one JSON object per bot turn."""
+"""The TurnRecord contract (docs/architecture.md, "Contracts"): one JSON object per bot turn."""
 
 from __future__ import annotations
 

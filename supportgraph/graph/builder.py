@@ -1,4 +1,4 @@
-"""The support graph (ARCHITECTURE.md section 2): nodes, edges and routing. No logic here."""
+"""The support graph (docs/architecture.md, "One turn"): nodes, edges and routing. No logic here."""
 
 from __future__ import annotations
 

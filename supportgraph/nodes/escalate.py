@@ -1,4 +1,4 @@
-"""escalate: decide none / offer / handoff from the rules of ARCHITECTURE.md section 4.
+"""escalate: decide none / offer / handoff from the escalation rules (docs/architecture.md).
 
 Rules, strongest first (each configurable in Settings.escalation):
 human already involved -> handoff; legal/fraud terms -> handoff, critical; the customer asks
