@@ -31,7 +31,12 @@ from supportgraph.graph.builder import compile_graph
 from supportgraph.nlu.entities import Catalogue
 from supportgraph.nlu.text import clean_message
 from supportgraph.runtime.checkpointer import open_sqlite
-from supportgraph.runtime.errors import InvalidMessage, NoPendingHandoff, ReplayError
+from supportgraph.runtime.errors import (
+    InvalidMessage,
+    MessageTooLong,
+    NoPendingHandoff,
+    ReplayError,
+)
 from supportgraph.runtime.history import ThreadHistory, kind_of
 from supportgraph.runtime.locks import ThreadLocks
 from supportgraph.runtime.records import Records, checkpoint_id, state_changes
@@ -48,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EventSink",
     "InvalidMessage",
+    "MessageTooLong",
     "NoPendingHandoff",
     "ReplayError",
     "SupportAgent",
@@ -191,7 +197,7 @@ class SupportAgent:
             raise InvalidMessage("the message must be text")
         limit = self.settings.max_message_chars
         if len(text) > limit:
-            raise InvalidMessage(f"message longer than {limit} characters")
+            raise MessageTooLong(f"message longer than {limit} characters")
         cleaned = clean_message(text)
         if not cleaned:
             raise InvalidMessage("the message is empty: send some text")
@@ -254,12 +260,17 @@ class SupportAgent:
             return record
 
     async def stream(
-        self, thread_id: str, text: str, client_message_id: str | None = None
+        self,
+        thread_id: str,
+        text: str,
+        client_message_id: str | None = None,
+        on_turn: Callable[[TurnRecord], None] | None = None,
     ) -> AsyncGenerator[TurnEvent, None]:
         """`send` as an async iterator of the turn's TurnEvents: node updates (and state
         values, and in LLM mode the reply's tokens) as they happen, then ("turn", TurnRecord).
         InvalidMessage is raised from the iteration. The turn runs to its end even if the
-        caller stops iterating (its record is committed all the same)."""
+        caller stops iterating (its record is committed all the same); `on_turn` is called
+        with the record either way, so a caller that went away can still account for it."""
         queue: asyncio.Queue[TurnEvent | BaseException] = asyncio.Queue()
 
         async def sink(kind: str, data: dict[str, Any]) -> None:
@@ -275,6 +286,8 @@ class SupportAgent:
                 if not isinstance(exc, Exception):
                     raise
             else:
+                if on_turn is not None:
+                    on_turn(record)
                 queue.put_nowait(TurnEvent("turn", record))
 
         task = asyncio.create_task(run())

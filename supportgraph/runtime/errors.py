@@ -6,6 +6,11 @@ class InvalidMessage(ValueError):
     """The message cannot be processed (empty, too long, or nothing readable in it)."""
 
 
+class MessageTooLong(InvalidMessage):
+    """Longer than `Settings.max_message_chars`: one limit and one wording for every entry
+    point (HTTP answers it with 413, the CLI prints it, the Python API raises it)."""
+
+
 class NoPendingHandoff(RuntimeError):
     """An agent reply or release was sent to a thread that is not waiting for a human."""
 

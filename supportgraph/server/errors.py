@@ -10,20 +10,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from supportgraph.runtime.agent import InvalidMessage
+from supportgraph.runtime.agent import InvalidMessage, MessageTooLong
 from supportgraph.server.guard import error_body
-
-# SupportAgent.validate's words for its one length limit, the same for every entry point.
-TOO_LONG = "message longer than "
-
-
-def too_long(exc: InvalidMessage) -> bool:
-    return str(exc).startswith(TOO_LONG)
 
 
 def refused(exc: InvalidMessage) -> HTTPException:
     """A message SupportAgent refused, as HTTP: 413 over the length limit, else 422."""
-    return HTTPException(413 if too_long(exc) else 422, str(exc))
+    return HTTPException(413 if isinstance(exc, MessageTooLong) else 422, str(exc))
 
 
 def error(

@@ -11,9 +11,9 @@ from typing import Any
 from fastapi import HTTPException, Request
 
 from supportgraph.domain.records import TurnRecord
-from supportgraph.runtime.agent import InvalidMessage, SupportAgent
+from supportgraph.runtime.agent import InvalidMessage, MessageTooLong, SupportAgent
 from supportgraph.server.dependencies import metrics_of
-from supportgraph.server.errors import refused, too_long
+from supportgraph.server.errors import refused
 from supportgraph.server.observability import log_event
 
 
@@ -33,9 +33,10 @@ def check_length(agent: SupportAgent, text: str) -> None:
     a 422 as JSON, an `error` event in SSE."""
     try:
         agent.validate(text)
-    except InvalidMessage as exc:
-        if too_long(exc):
-            raise refused(exc) from exc
+    except MessageTooLong as exc:
+        raise refused(exc) from exc
+    except InvalidMessage:
+        pass
 
 
 def turn_done(request: Request, record: TurnRecord) -> None:
@@ -79,13 +80,16 @@ async def stream_turn(
     mode (the reply as it is written), then one `turn` (the TurnRecord) or one `error`. The
     turn completes even if the client goes away (SupportAgent.stream)."""
     try:
-        async for event in agent.stream(thread_id, text, client_message_id=message_id):
+        # The turn is counted and logged when it commits, even if the client has gone.
+        turns = agent.stream(
+            thread_id, text, client_message_id=message_id, on_turn=lambda r: turn_done(request, r)
+        )
+        async for event in turns:
             if event.kind == "node":
                 yield sse("node", {"name": event.data["name"], "ms": event.data["ms"]})
             elif event.kind in ("token", "reset"):
                 yield sse(event.kind, event.data)
             elif event.kind == "turn":
-                turn_done(request, event.data)
                 yield sse("turn", event.data.model_dump(mode="json"))
     except InvalidMessage as exc:
         yield sse("error", {"code": "invalid_message", "message": str(exc)})

@@ -9,7 +9,13 @@ import time
 import pytest
 
 from supportgraph.domain.records import TurnRecord
-from supportgraph.runtime.agent import InvalidMessage, ReplayError, SupportAgent, TurnEvent
+from supportgraph.runtime.agent import (
+    InvalidMessage,
+    MessageTooLong,
+    ReplayError,
+    SupportAgent,
+    TurnEvent,
+)
 
 
 async def test_an_over_long_message_is_refused_with_the_http_wording_and_nothing_is_kept(
@@ -19,7 +25,7 @@ async def test_an_over_long_message_is_refused_with_the_http_wording_and_nothing
     await agent.send(thread, "Where is my order SG-10002?")
     before = await agent.history(thread)
     state = await agent.state(thread)
-    with pytest.raises(InvalidMessage, match=f"^message longer than {limit} characters$"):
+    with pytest.raises(MessageTooLong, match=f"^message longer than {limit} characters$"):
         await agent.send(thread, "x" * (limit + 1))
     # The same limit for every entry point: a human agent's reply and a fork's message too.
     with pytest.raises(InvalidMessage, match="longer than"):
@@ -117,12 +123,15 @@ async def test_a_streamed_turn_yields_node_events_then_its_record(
 async def test_a_stream_left_early_still_finishes_and_keeps_its_turn(
     agent: SupportAgent, thread: str
 ) -> None:
-    stream = agent.stream(thread, "Where is my order SG-10002?")
+    accounted: list[TurnRecord] = []
+    stream = agent.stream(thread, "Where is my order SG-10002?", on_turn=accounted.append)
     first = await anext(stream)
     assert isinstance(first, TurnEvent)
     await stream.aclose()  # the caller went away
     (kept,) = await agent.history(thread)
     assert kept.intent == "order_tracking"
+    # The server counts and logs the turn through on_turn: it still hears of it.
+    assert [r.turn for r in accounted] == [kept.turn]
 
 
 async def test_a_streamed_invalid_message_raises_from_the_iteration(
