@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.config import Settings
-from supportgraph.runtime.agent import SupportAgent
+from supportgraph.runtime.agent import NotSupportedByStore, SupportAgent
+from supportgraph.server.app import create_app
 from tests.conftest import converse
 
 # The demo store is generated for 2026-11-20; pin the clock so return windows are stable.
@@ -364,7 +366,23 @@ async def test_the_same_flow_on_the_in_memory_store(
         assert "€79.00" in records[1].reply and "cancel_order" in tool_names(records)
         assert await order_status(memory, "SG-10001") == "cancelled"
         assert not (tmp_path / "store.db").exists()
-        with pytest.raises(Exception, match="needs the SQLite store"):
+        with pytest.raises(NotSupportedByStore, match="forking needs the SQLite store"):
             await memory.fork("m", 1, "hello")
-        with pytest.raises(TypeError, match="no customer export/erase support"):
+        with pytest.raises(NotSupportedByStore, match="rerun needs the SQLite store"):
+            await memory.rerun("m")
+        with pytest.raises(NotSupportedByStore, match="no customer export/erase support"):
             await memory.export_customer("C1001")
+
+
+def test_over_http_a_missing_capability_is_a_501_not_a_500(tmp_path: Path, data_dir: Path) -> None:
+    for shared in ("models", "kb"):
+        (data_dir / shared).mkdir(exist_ok=True)
+        (tmp_path / shared).symlink_to(data_dir / shared, target_is_directory=True)
+    admin = "admin-key-for-the-memory-store-test"
+    settings = Settings(data_dir=tmp_path, store_backend="memory", api_keys={admin: "admin"})
+    with TestClient(create_app(settings)) as http:
+        answer = http.get(
+            "/v1/customers/C1001/export", headers={"Authorization": f"Bearer {admin}"}
+        )
+    assert answer.status_code == 501
+    assert "no customer export/erase support" in answer.json()["error"]["message"]

@@ -35,6 +35,7 @@ from supportgraph.runtime.errors import (
     InvalidMessage,
     MessageTooLong,
     NoPendingHandoff,
+    NotSupportedByStore,
     ReplayError,
 )
 from supportgraph.runtime.history import ThreadHistory, kind_of
@@ -55,6 +56,7 @@ __all__ = [
     "InvalidMessage",
     "MessageTooLong",
     "NoPendingHandoff",
+    "NotSupportedByStore",
     "ReplayError",
     "SupportAgent",
     "ThreadHistory",

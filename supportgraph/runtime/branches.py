@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.domain.records import TurnRecord
-from supportgraph.runtime.errors import ReplayError
+from supportgraph.runtime.errors import NotSupportedByStore, ReplayError
 from supportgraph.runtime.history import load_history
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ async def fork_thread(
     parent_checkpoint = checkpoints[-1] if checkpoints else None
     source_store = (await agent._deps_for(thread_id)).store
     if not isinstance(source_store, SqliteStore):
-        raise ReplayError("forking needs the SQLite store (it copies it into a sandbox)")
+        raise NotSupportedByStore("forking needs the SQLite store (it copies it into a sandbox)")
     sandbox = agent.settings.resolved_data_dir() / "sandboxes" / f"{uuid.uuid4().hex}.db"
     source_store.copy_as_of(history.real_start(first), sandbox)
     async with agent._locks.hold(branch_id):

@@ -11,6 +11,11 @@ class MessageTooLong(InvalidMessage):
     point (HTTP answers it with 413, the CLI prints it, the Python API raises it)."""
 
 
+class NotSupportedByStore(RuntimeError):
+    """The configured store backend cannot do this (forks, reruns and privacy export/erase
+    copy or scan the SQLite store); the server answers 501 with this message."""
+
+
 class NoPendingHandoff(RuntimeError):
     """An agent reply or release was sent to a thread that is not waiting for a human."""
 

@@ -38,6 +38,7 @@ from typing import Any
 from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.domain.schema import Customer
 from supportgraph.domain.text import strip_accents
+from supportgraph.runtime.errors import NotSupportedByStore
 
 log = logging.getLogger("supportgraph")
 # Where the transcript keeps what customers wrote (sg_steps compressed), and the checkpointer
@@ -171,7 +172,9 @@ class Found:
 def privacy_store(agent: Any) -> Any:
     store = agent.store
     if not hasattr(store, "customer_identifiers") or not hasattr(store, "erase_customer"):
-        raise TypeError(f"{type(store).__name__} has no customer export/erase support")
+        raise NotSupportedByStore(
+            f"the {type(store).__name__} backend has no customer export/erase support"
+        )
     return store
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.config import Settings
 from supportgraph.domain.records import TurnRecord
-from supportgraph.runtime.errors import NoPendingHandoff
+from supportgraph.runtime.errors import NoPendingHandoff, NotSupportedByStore
 from supportgraph.runtime.history import ThreadHistory, kind_of, load_history
 from supportgraph.runtime.sandbox import sandbox_settings
 
@@ -187,7 +187,7 @@ async def rerun(live: SupportAgent, thread_id: str) -> RerunReport:
     history = await load_history(live, thread_id)
     store = live.store
     if not isinstance(store, SqliteStore):
-        raise TypeError("rerun needs the SQLite store (it copies it into a sandbox)")
+        raise NotSupportedByStore("rerun needs the SQLite store (it copies it into a sandbox)")
     # The sandbox links the live models and KB index: have them built first.
     await asyncio.to_thread(live.warm)
     with tempfile.TemporaryDirectory(prefix="sg-rerun-") as tmp:

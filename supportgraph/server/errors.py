@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from supportgraph.runtime.agent import InvalidMessage, MessageTooLong
+from supportgraph.runtime.agent import InvalidMessage, MessageTooLong, NotSupportedByStore
 from supportgraph.server.guard import error_body
 
 
@@ -30,6 +30,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error(exc.status_code, str(exc.detail), request, **(exc.headers or {}))
+
+    @app.exception_handler(NotSupportedByStore)
+    async def not_supported(request: Request, exc: Exception) -> JSONResponse:
+        # A capability of the configured backend, not a fault: say which, do not 500.
+        return error(501, str(exc), request, code="not_supported_by_store")
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
