@@ -28,7 +28,6 @@ from supportgraph.config import Settings
 from supportgraph.context import Deps
 from supportgraph.domain.records import TurnRecord
 from supportgraph.graph.builder import compile_graph
-from supportgraph.nlu.entities import Catalogue
 from supportgraph.nlu.text import clean_message
 from supportgraph.runtime.checkpointer import open_sqlite
 from supportgraph.runtime.errors import (
@@ -43,7 +42,6 @@ from supportgraph.runtime.locks import ThreadLocks
 from supportgraph.runtime.records import Records, checkpoint_id, state_changes
 from supportgraph.runtime.sandbox import sandbox_settings
 from supportgraph.runtime.transcript import Transcript
-from supportgraph.templates import Templates
 
 if TYPE_CHECKING:
     from supportgraph.backends.protocols import StoreBackend
@@ -120,14 +118,7 @@ class SupportAgent:
         """Open with embedded defaults (demo brand, SQLite, Chroma) or the given settings."""
         settings = settings or Settings(**overrides)
         store = open_store(settings)
-        products = await store.list_products()
-        deps = Deps(
-            settings=settings,
-            store=store,
-            catalogue=Catalogue.from_products(products),
-            templates=Templates.load(settings.brand_dir / "templates"),
-            currency=store.currency(),
-        )
+        deps = await Deps.from_settings(settings, store)
         saver, conn = await open_sqlite(settings.checkpoint_path())
         transcript = await Transcript.open(settings.checkpoint_path())
         try:
