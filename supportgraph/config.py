@@ -22,7 +22,7 @@ def default_data_dir() -> Path:
 
 
 class EscalationRules(BaseModel):
-    """ARCHITECTURE.md section 4; every threshold is configurable."""
+    """The escalation rules (docs/architecture.md); every threshold is configurable."""
 
     sentiment_below: float = -0.6
     uncertainty_above: float = 0.7

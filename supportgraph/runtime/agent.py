@@ -1,4 +1,4 @@
-"""SupportAgent: the Python API, and the only door to the runtime (ARCHITECTURE.md 3.2).
+"""SupportAgent: the Python API and the only door to the runtime (docs/architecture.md).
 
     async with SupportAgent.open() as agent:
         record = await agent.send("thread-1", "Where is my order?")
