@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 import itertools
 import os
@@ -63,13 +64,37 @@ PROCESS_FIXTURES = {"server", "browser"}
 PROCESS_CALLS = ("running_server(", "subprocess.", "cli(", "crash(")
 
 
+# Modules of whole conversations through the agent (many turns each, seconds per module):
+# tests/unit and tests/contract check the same decisions in isolation for the inner loop.
+END_TO_END_MODULES = {
+    "test_replay.py",
+    "test_store_flows.py",
+    "test_llm_agent.py",
+    "test_deepeval_suites.py",
+    "test_persistence.py",
+    "test_erasure.py",
+    "test_bad_input.py",
+}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything imported so far (langgraph, chromadb, pydantic schemas...) lives for the
+    whole run: move it out of the cyclic collector's sight, so its full collections stop
+    costing ~0.3 s each at random moments in the middle of tests."""
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that starts another process (server, browser, CLI) is slow: `-m "not slow"` is
-    the inner loop of in-process tests; the whole suite (CI) runs everything."""
+    """Slow: a test that starts another process (server, browser, CLI, killed child) or that
+    lives in an end-to-end module. `-m "not slow"` is the inner loop (unit, contract and light
+    in-process tests, under a minute); the whole suite (CI) runs everything."""
     for item in items:
         function = getattr(item, "function", None)
         source = inspect.getsource(function) if function is not None else ""
-        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())) or any(
-            call in source for call in PROCESS_CALLS
+        if (
+            item.path.name in END_TO_END_MODULES
+            or PROCESS_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or any(call in source for call in PROCESS_CALLS)
         ):
             item.add_marker(pytest.mark.slow)

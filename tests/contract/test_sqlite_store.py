@@ -21,8 +21,8 @@ def _pending_ids(demo: Store) -> list[str]:
     return sorted(o.id for o in demo.orders if o.status == "pending")
 
 
-async def test_concurrent_writes_land_exactly_once(sqlite: SqliteStore, demo: Store) -> None:
-    pending = _pending_ids(demo)
+async def test_concurrent_writes_land_exactly_once(sqlite: SqliteStore, full_demo: Store) -> None:
+    pending = _pending_ids(full_demo)
     assert len(pending) == 20
     to_cancel, to_move = pending[:10], pending[10:]
     calls: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = []
@@ -54,10 +54,10 @@ async def test_concurrent_writes_land_exactly_once(sqlite: SqliteStore, demo: St
         assert moved.status == "pending" and moved.shipping_address == NEW_ADDRESS
 
 
-async def test_two_instances_in_threads_share_keys(sqlite: SqliteStore, demo: Store) -> None:
+async def test_two_instances_in_threads_share_keys(sqlite: SqliteStore, full_demo: Store) -> None:
     """Two connections to one file, written from many threads: still one write per key."""
     other = SqliteStore(sqlite.path)
-    pending = _pending_ids(demo)
+    pending = _pending_ids(full_demo)
     try:
         jobs = []
         for i in range(50):
