@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import inspect
 import itertools
 import os
@@ -75,14 +74,6 @@ END_TO_END_MODULES = {
     "test_erasure.py",
     "test_bad_input.py",
 }
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Everything imported so far (langgraph, chromadb, pydantic schemas...) lives for the
-    whole run: move it out of the cyclic collector's sight, so its full collections stop
-    costing ~0.3 s each at random moments in the middle of tests."""
-    gc.collect()
-    gc.freeze()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
