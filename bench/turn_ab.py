@@ -29,8 +29,11 @@ async def worker(turns: int) -> None:
     """Runs inside a checkout (cwd): prints the p50 turn latency in ms."""
     sys.path.insert(0, os.getcwd())
     os.environ["ANONYMIZED_TELEMETRY"] = "False"
-    from supportgraph.config import Settings
-    from supportgraph.runtime.agent import SupportAgent
+    import supportgraph
+    from supportgraph import Settings, SupportAgent  # the public names, in every version
+
+    # Each worker must time its own checkout's package (not the installed one).
+    assert Path(supportgraph.__file__).is_relative_to(Path.cwd()), supportgraph.__file__
 
     async with SupportAgent.open(Settings(data_dir=Path(tempfile.mkdtemp()))) as agent:
         for n in range(40):  # load the models, warm the caches
