@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from supportgraph.domain.policy import ReturnWindow
 from supportgraph.llm.settings import LLMSettings
 from supportgraph.nlu.vocab import brand_reply_languages
 
@@ -55,6 +56,9 @@ class Settings(BaseSettings):
     default_language: str = "en"
     max_message_chars: int = 4000
     return_window_days: int = 30
+    # A delivered order without a delivery date (many exports have none): count the window from
+    # the order date ("order_date"), take the return ("accept") or hand it to a person ("refuse").
+    returns_without_delivery_date: Literal["order_date", "accept", "refuse"] = "order_date"
     escalation: EscalationRules = Field(default_factory=EscalationRules)
     # Server: API key -> scope (client, agent, admin). Empty: demo mode generates keys at start.
     api_keys: dict[str, str] = Field(default_factory=dict)
@@ -80,6 +84,9 @@ class Settings(BaseSettings):
         if self.checkpointer_url:
             return Path(self.checkpointer_url.removeprefix("sqlite:///"))
         return self.resolved_data_dir() / "checkpoints.db"
+
+    def return_window(self) -> ReturnWindow:
+        return ReturnWindow(self.return_window_days, self.returns_without_delivery_date)
 
     def resolved_store_path(self) -> Path:
         return self.store_path or (self.brand_dir / "store.json")

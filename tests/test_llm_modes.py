@@ -11,7 +11,7 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from supportgraph.domain.policy import check_call
+from supportgraph.domain.policy import ReturnWindow, check_call
 from supportgraph.domain.schema import Order
 from supportgraph.llm.phrasing import Facts
 from supportgraph.llm.service import LLMService
@@ -261,9 +261,9 @@ async def test_policy_guard_refuses_what_the_model_proposes(fake: FakeLLM) -> No
     cancel, other = (await llm.propose_tools(PROPOSE, TOOLS, llm.new_redactor())).value.calls
     mine = Order(id="SG-10234", customer_id="C1", status="pending")
     theirs = Order(id="SG-20000", customer_id="C2", status="delivered")
-    refusal = check_call(cancel.name, cancel.args, "C1", None, mine, TODAY, 30)
+    refusal = check_call(cancel.name, cancel.args, "C1", None, mine, TODAY, ReturnWindow(30))
     assert refusal is not None and refusal.reason == "confirmation_required"
-    refusal = check_call(other.name, other.args, "C1", None, theirs, TODAY, 30)
+    refusal = check_call(other.name, other.args, "C1", None, theirs, TODAY, ReturnWindow(30))
     assert refusal is not None and refusal.reason == "not_found"
-    refusal = check_call(cancel.name, cancel.args, None, None, mine, TODAY, 30)
+    refusal = check_call(cancel.name, cancel.args, None, None, mine, TODAY, ReturnWindow(30))
     assert refusal is not None and refusal.reason == "identity_required"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from supportgraph.domain.schema import Order
 
@@ -60,7 +60,34 @@ def delivered_on(order: Order) -> dt.date | None:
     return None
 
 
-def eligibility(tool: str, order: Order, today: dt.date, return_window_days: int) -> Refusal | None:
+def ordered_on(order: Order) -> dt.date | None:
+    return dt.date.fromisoformat(order.created_at[:10]) if order.created_at else None
+
+
+@dataclass(frozen=True)
+class ReturnWindow:
+    """How long a delivered order may be returned (Settings.return_window()).
+
+    Many shops' exports carry no delivery date. `undated` decides for a delivered order without
+    one: "order_date" counts the window from the order's date (stricter than the delivery date,
+    never more generous), "accept" takes the return, "refuse" sends it to a person. An order
+    with neither date is sent to a person under "order_date" too: nothing to count from.
+    """
+
+    days: int = 30
+    undated: Literal["order_date", "accept", "refuse"] = "order_date"
+
+    def start(self, order: Order) -> tuple[dt.date | None, str]:
+        """The day the window opened and what it was counted from ("delivered", "ordered")."""
+        delivered = delivered_on(order)
+        if delivered is not None:
+            return delivered, "delivered"
+        if self.undated == "order_date":
+            return ordered_on(order), "ordered"
+        return None, self.undated
+
+
+def eligibility(tool: str, order: Order, today: dt.date, window: ReturnWindow) -> Refusal | None:
     """Why `tool` may not change `order` now, or None when it may."""
     allowed = ELIGIBLE_STATUS.get(tool)
     if allowed is None:
@@ -68,13 +95,15 @@ def eligibility(tool: str, order: Order, today: dt.date, return_window_days: int
     if order.status not in allowed:
         return Refusal("not_eligible", f"order is {order.status}, needs {'/'.join(allowed)}")
     if tool in ("return_items", "exchange_items"):
-        delivered = delivered_on(order)
-        if delivered is None:
+        start, counted_from = window.start(order)
+        if start is None:
+            if counted_from == "accept":
+                return None
             return Refusal("no_delivery_date", "delivery date unknown")
-        if (today - delivered).days > return_window_days:
+        if (today - start).days > window.days:
             return Refusal(
                 "return_window_passed",
-                f"delivered {delivered.isoformat()}, window {return_window_days} days",
+                f"{counted_from} {start.isoformat()}, window {window.days} days",
             )
     return None
 
@@ -86,7 +115,7 @@ def check_call(
     confirmed: dict[str, Any] | None,
     order: Order | None,
     today: dt.date,
-    return_window_days: int,
+    window: ReturnWindow,
     applied: bool = False,
 ) -> Refusal | None:
     """None when the call may run. `order` is the order named in args, loaded by the caller.
@@ -103,5 +132,5 @@ def check_call(
         if not confirmed or confirmed.get("tool") != tool or confirmed.get("args") != args:
             return Refusal("confirmation_required")
     if order is not None and not applied:
-        return eligibility(tool, order, today, return_window_days)
+        return eligibility(tool, order, today, window)
     return None

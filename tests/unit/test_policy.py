@@ -9,19 +9,25 @@ from typing import Any
 
 import pytest
 
-from supportgraph.domain.policy import ACCOUNT_TOOLS, check_call, eligibility
+from supportgraph.domain.policy import ACCOUNT_TOOLS, ReturnWindow, check_call, eligibility
 from supportgraph.domain.schema import Fulfilment, Order
 
 TODAY = dt.date(2026, 5, 31)
-WINDOW = 30
+WINDOW = ReturnWindow(30)
 
 
-def an_order(status: str = "pending", customer: str = "C1", delivered: str | None = None) -> Order:
+def an_order(
+    status: str = "pending",
+    customer: str = "C1",
+    delivered: str | None = None,
+    created: str | None = None,
+) -> Order:
     return Order(
         id="SG-1",
         customer_id=customer,
         status=status,  # type: ignore[arg-type]
         fulfilments=[Fulfilment(carrier="DHL", delivered_at=delivered)] if delivered else [],
+        created_at=created,
     )
 
 
@@ -119,7 +125,7 @@ def test_an_applied_key_does_not_skip_identity_or_ownership() -> None:
     [
         ("2026-05-01T09:00:00+00:00", None),  # 30 days ago: the last day of the window
         ("2026-04-30T09:00:00+00:00", "return_window_passed"),  # 31 days
-        (None, "no_delivery_date"),
+        (None, "no_delivery_date"),  # and no order date either: nothing to count from
     ],
 )
 def test_returns_and_exchanges_follow_the_return_window(
@@ -142,3 +148,23 @@ def test_eligibility_names_the_status_needed() -> None:
     assert refusal is not None and refusal.reason == "not_eligible"
     assert refusal.detail == "order is shipped, needs delivered"
     assert eligibility("get_order_details", an_order("shipped"), TODAY, WINDOW) is None
+
+
+@pytest.mark.parametrize(
+    ("undated", "created", "reason"),
+    [
+        # A shop whose export has no delivery dates: the window counts from the order date.
+        ("order_date", "2026-05-10T12:00:00+00:00", None),
+        ("order_date", "2026-04-01T12:00:00+00:00", "return_window_passed"),
+        ("accept", None, None),
+        ("refuse", "2026-05-30T12:00:00+00:00", "no_delivery_date"),
+    ],
+)
+def test_a_delivered_order_without_a_delivery_date_follows_the_configured_rule(
+    undated: str, created: str | None, reason: str | None
+) -> None:
+    order = an_order("delivered", created=created)
+    refusal = eligibility("return_items", order, TODAY, ReturnWindow(30, undated))  # type: ignore[arg-type]
+    assert (refusal.reason if refusal else None) == reason
+    if reason == "return_window_passed":
+        assert refusal is not None and refusal.detail.startswith("ordered 2026-04-01")

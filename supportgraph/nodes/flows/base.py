@@ -96,7 +96,7 @@ class FlowContext:
             confirmed,
             order,
             self.today(),
-            self.deps.settings.return_window_days,
+            self.deps.settings.return_window(),
             applied,
         )
         if refusal is not None:

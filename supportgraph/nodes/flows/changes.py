@@ -117,7 +117,7 @@ def refuse(ctx: FlowContext, reason: str, **params: Any) -> None:
 
 
 def check_eligible(ctx: FlowContext, tool: str, order: Order) -> bool:
-    refusal = eligibility(tool, order, ctx.today(), ctx.deps.settings.return_window_days)
+    refusal = eligibility(tool, order, ctx.today(), ctx.deps.settings.return_window())
     if refusal is None:
         return True
     refuse(
