@@ -110,6 +110,11 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         elif active and not (intent != active and confidence >= 0.85 and not said):
             intent = active
         confidence, uncertainty = max(confidence, 0.95), 0.0
+    elif awaiting == "order_id" and active and "no_reference" in kinds(text):
+        # "I don't have the order number": the flow verifies the customer and lists their
+        # orders instead of asking again (the words read like a change request otherwise).
+        entities["no_reference"] = True
+        intent, confidence, uncertainty = active, max(confidence, 0.9), 0.0
     elif awaiting in SLOT_ANSWERS and active:
         answers = SLOT_ANSWERS[awaiting] & set(entities)
         short_reply = word_count(text) <= 4
