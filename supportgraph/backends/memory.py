@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from supportgraph.backends.base import RuleStore
 from supportgraph.backends.protocols import WriteResult
 from supportgraph.domain import rules
-from supportgraph.domain.lookup import canonical_order_ids, email_key, name_key, zip_of
+from supportgraph.domain.lookup import email_key, name_key, reference_key, zip_of
 from supportgraph.domain.rules import Effect
 from supportgraph.domain.schema import Customer, Order, Product, Store
 
@@ -60,6 +60,10 @@ class InMemoryStore(RuleStore):
         self.name = store.name
         self._currency = store.currency
         self._customers, self._products, self._orders = customers, products, orders
+        # reference key -> the order id as the store spells it (first one wins on a clash)
+        self._order_keys: dict[str, str] = {}
+        for order_id in orders:
+            self._order_keys.setdefault(reference_key(order_id), order_id)
         # key -> (action, target, result as JSON text): stored like the SQLite row, so a
         # replay or the log hands out a fresh, JSON-shaped copy every time.
         self._writes: dict[str, tuple[str, str, str]] = {}
@@ -87,10 +91,10 @@ class InMemoryStore(RuleStore):
     # -- records, as the write rules read them: copies they may change --------------------
 
     def order(self, order_id: str) -> Order | None:
-        for candidate in canonical_order_ids(order_id):
-            if candidate in self._orders:
-                return _copy(self._orders[candidate])
-        return None
+        found = (
+            order_id if order_id in self._orders else self._order_keys.get(reference_key(order_id))
+        )
+        return _copy(self._orders[found]) if found else None
 
     def product(self, product_id: str) -> Product | None:
         product = self._products.get(product_id)

@@ -26,7 +26,7 @@ from supportgraph.backends.base import RuleStore
 from supportgraph.backends.protocols import WriteResult
 from supportgraph.backends.sqlite_privacy import SqlitePrivacy
 from supportgraph.domain import rules
-from supportgraph.domain.lookup import canonical_order_ids, email_key, name_key, zip_of
+from supportgraph.domain.lookup import email_key, name_key, reference_key, zip_of
 from supportgraph.domain.rules import Effect, Record
 from supportgraph.domain.schema import (
     STORE_SCHEMA_VERSION,
@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, name TEXT, type TEXT, 
 CREATE TABLE IF NOT EXISTS orders (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id);
+-- An order found whatever way it is typed: reference_key(id) -> id (domain/lookup.py).
+CREATE TABLE IF NOT EXISTS order_keys (key TEXT NOT NULL, id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS order_keys_key ON order_keys(key);
 CREATE TABLE IF NOT EXISTS writes (
     key TEXT PRIMARY KEY, action TEXT NOT NULL, target TEXT, result TEXT NOT NULL,
     at REAL NOT NULL);
@@ -75,6 +78,7 @@ class SqliteStore(RuleStore, SqlitePrivacy):
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.execute("PRAGMA secure_delete=ON")  # freed pages are overwritten (erasure)
         self._db.executescript(SCHEMA)
+        self._index_order_keys()
         self._undo_key: str | None = None  # the write whose before-images are being kept
 
     def close(self) -> None:
@@ -98,6 +102,7 @@ class SqliteStore(RuleStore, SqlitePrivacy):
                     "customers",
                     "products",
                     "orders",
+                    "order_keys",
                     "writes",
                     "write_undo",
                     "interactions",
@@ -115,6 +120,10 @@ class SqliteStore(RuleStore, SqlitePrivacy):
                 self._db.executemany(
                     "INSERT INTO orders VALUES (?,?,?,?)",
                     [(o.id, o.customer_id, o.status, o.model_dump_json()) for o in store.orders],
+                )
+                self._db.executemany(
+                    "INSERT INTO order_keys VALUES (?,?)",
+                    [(reference_key(o.id), o.id) for o in store.orders],
                 )
                 meta = {
                     "schema_version": str(STORE_SCHEMA_VERSION),
@@ -264,11 +273,25 @@ class SqliteStore(RuleStore, SqlitePrivacy):
     # Records, as the rules read them (inside the write's transaction).
 
     def order(self, order_id: str) -> Order | None:
-        for candidate in canonical_order_ids(order_id):
-            row = self._db.execute("SELECT doc FROM orders WHERE id = ?", (candidate,)).fetchone()
-            if row:
-                return Order.model_validate_json(row[0])
-        return None
+        row = self._db.execute("SELECT doc FROM orders WHERE id = ?", (order_id,)).fetchone()
+        if row is None:
+            row = self._db.execute(
+                "SELECT o.doc FROM order_keys k JOIN orders o ON o.id = k.id WHERE k.key = ?"
+                " ORDER BY o.id LIMIT 1",
+                (reference_key(order_id),),
+            ).fetchone()
+        return Order.model_validate_json(row[0]) if row else None
+
+    def _index_order_keys(self) -> None:
+        """A store file loaded before order_keys existed gets its index once, at open."""
+        with self._lock:
+            if self._db.execute("SELECT 1 FROM order_keys LIMIT 1").fetchone():
+                return
+            ids = [r[0] for r in self._db.execute("SELECT id FROM orders").fetchall()]
+            if ids:
+                self._db.executemany(
+                    "INSERT INTO order_keys VALUES (?,?)", [(reference_key(i), i) for i in ids]
+                )
 
     def product(self, product_id: str) -> Product | None:
         row = self._db.execute("SELECT doc FROM products WHERE id = ?", (product_id,)).fetchone()

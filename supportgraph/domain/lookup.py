@@ -1,7 +1,7 @@
-"""How records are looked up: the spellings of an order id, a customer's lookup keys.
+"""How records are looked up: the key of a reference, a customer's lookup keys.
 
-Every backend finds records by these, so "sg10234" finds order SG-10234 and "García"
-finds a customer stored as "Garcia" whatever the backend.
+Every backend finds records by these, so "sg10234" finds order SG-10234, "w1234567" finds
+"#W1234567" and "García" finds a customer stored as "Garcia" whatever the backend.
 """
 
 from __future__ import annotations
@@ -10,17 +10,13 @@ from supportgraph.domain.schema import Customer
 from supportgraph.domain.text import normalize
 
 
-def canonical_order_ids(raw: str) -> list[str]:
-    """Spellings a customer may use for one order id: 'sg10234', '#SG-10234', 'SG 10234'."""
-    text = raw.strip().lstrip("#").upper()
-    candidates = [text, text.replace(" ", "-")]
-    letters = "".join(c for c in text if c.isalpha())
-    digits = "".join(c for c in text if c.isdigit())
-    if letters and digits:
-        candidates += [f"{letters}-{digits}", f"{letters}{digits}"]
-    elif digits:
-        candidates.append(digits)
-    return list(dict.fromkeys(candidates))
+def reference_key(raw: str) -> str:
+    """What names a record whatever its spelling: its letters and digits, upper case.
+
+    '#W1234567', 'w 1234567', '# W-1234567' -> 'W1234567'; 'ORD-2024-000123' ->
+    'ORD2024000123'. Backends index ids by this key and always answer with the id as the
+    store spells it, so a customer's spelling never turns into another shape."""
+    return "".join(ch for ch in raw.upper() if ch.isalnum())
 
 
 def email_key(email: str | None) -> str | None:

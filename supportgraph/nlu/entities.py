@@ -16,9 +16,17 @@ from supportgraph.domain.text import normalize
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-# "SG-10234", "#SG10234": letters + digits; "#10234" or "order 10234" handled below.
-ORDER_ID_RE = re.compile(r"#?\b([A-Za-z]{1,4})-?(\d{4,10})\b")
-HASH_NUMBER_RE = re.compile(r"#(\d{4,12})\b")
+# "SG-10234", "#SG10234", "ORD-2024-000123": letters + digits; "#10234" or "order 10234"
+# handled below. These say "an order reference is here"; which order it is, and how its id is
+# spelled, only the store knows (order_references + the understand node).
+ORDER_ID_RE = re.compile(r"#?\s?\b([A-Za-z]{1,5})[-_]?(\d{4,12}(?:-\d{2,12}){0,2})\b")
+HASH_NUMBER_RE = re.compile(r"#\s?(\d{3,12})\b")
+# Anything that could be a reference in another shop's id space: "# W 1234567", "w1234567",
+# "1042", "A-77-901". Only tried against the store, never taken as an id on its own.
+LOOSE_REF_RE = re.compile(
+    r"(?<![\w@.+])(#\s?)?([A-Za-z]{1,5}[\s_-]?)?(\d[\d_-]{1,14}\d[A-Za-z]{0,3})(?![\w@])"
+)
+MAX_REFERENCES = 6  # candidates tried against the store per message
 FIVE_DIGITS_RE = re.compile(r"(?<![\w-])(\d{5})(?![\w-])")
 AMOUNT_RE = re.compile(
     r"(?:€|eur\b|\$)\s?(\d+(?:[.,]\d{1,2})?)|(\d+(?:[.,]\d{1,2})?)\s?(?:€|eur(?:os?)?\b|\$|usd\b)",
@@ -41,6 +49,7 @@ def _alternatives(fragments: list[str] | tuple[str, ...]) -> str:
 @dataclass(frozen=True)
 class EntityWords:
     order_word_number_re: re.Pattern[str]  # "order 10234", "pedido nº 10234"
+    order_word_re: re.Pattern[str]  # "order", "pedido": the message is about an order
     zip_keyword_re: re.Pattern[str]  # "zip code is 10117", "PLZ: 10117"
     quantity_re: re.Pattern[str]  # "2 pairs", "x2"
     size_keyword_re: re.Pattern[str]  # "size 42", "talla M"
@@ -70,6 +79,9 @@ class EntityWords:
                 rf"\b(?:{_alternatives(words('order_words'))})\s*"
                 rf"(?:{_alternatives(words('number_words'))})?\s*:?\s*(\d{{4,12}})\b",
                 re.IGNORECASE,
+            ),
+            order_word_re=re.compile(
+                rf"\b(?:{_alternatives(words('order_words'))})", re.IGNORECASE
             ),
             zip_keyword_re=re.compile(
                 rf"\b(?:{_alternatives(words('postcode_words'))})\s*(?:{tails})?\s*"
@@ -166,6 +178,46 @@ def _product_match(
     return None
 
 
+def _clean_reference(raw: str) -> str:
+    """A reference as typed, without the '#' and spaces: 'sg-10234' -> 'SG-10234'."""
+    return "".join(raw.replace("#", " ").split()).upper()
+
+
+def _typed_order_id(text: str, words: EntityWords) -> str | None:
+    """The order reference a customer clearly typed ('SG-10234', '#90817', 'order 771245'),
+    as typed: the understand node swaps it for the store's own spelling when the store has it."""
+    for match in ORDER_ID_RE.finditer(text):
+        if match.group(1).lower() not in words.not_order_prefixes:
+            return _clean_reference(match.group(0))
+    plain = HASH_NUMBER_RE.search(text) or words.order_word_number_re.search(text)
+    return plain.group(1) if plain else None
+
+
+def order_references(
+    text: str, *, bare_numbers: bool = False, vocab: Vocabulary | None = None
+) -> list[str]:
+    """Spellings in `text` that may name an order, most likely first, to try against the store.
+
+    A bare number ("1042") counts only when we asked for an order number (`bare_numbers`) or
+    the message talks about an order: elsewhere it is a quantity, a zip or a phone number."""
+    words = words_for(vocab)
+    scrubbed = EMAIL_RE.sub(" ", text)
+    refs: list[str] = []
+    typed = _typed_order_id(scrubbed, words)
+    if typed:
+        refs.append(typed)
+    mentions_order = bool(words.order_word_re.search(scrubbed))
+    for match in LOOSE_REF_RE.finditer(scrubbed):
+        hashed, letters, digits = match.groups()
+        if letters:
+            if letters.strip(" _-").lower() in words.not_order_prefixes:
+                continue
+            refs.append(_clean_reference(letters + digits))
+        if hashed or bare_numbers or mentions_order:
+            refs.append(_clean_reference(digits))
+    return list(dict.fromkeys(refs))[:MAX_REFERENCES]
+
+
 def extract_entities(
     text: str, catalogue: Catalogue | None = None, vocab: Vocabulary | None = None
 ) -> dict[str, Any]:
@@ -178,14 +230,9 @@ def extract_entities(
         found["email"] = email.group(0).lower().rstrip(".")
     scrubbed = EMAIL_RE.sub(" ", text)
 
-    order = ORDER_ID_RE.search(scrubbed)
-    if order and order.group(1).lower() not in words.not_order_prefixes:
-        found["order_id"] = f"{order.group(1).upper()}-{order.group(2)}"
-    else:
-        plain = HASH_NUMBER_RE.search(scrubbed) or words.order_word_number_re.search(scrubbed)
-        if plain:
-            found["order_id"] = plain.group(1)
-    if "order_id" in found:
+    order_id = _typed_order_id(scrubbed, words)
+    if order_id:
+        found["order_id"] = order_id
         scrubbed = ORDER_ID_RE.sub(" ", HASH_NUMBER_RE.sub(" ", scrubbed))
 
     zip_match = words.zip_keyword_re.search(scrubbed) or FIVE_DIGITS_RE.search(scrubbed)

@@ -13,8 +13,9 @@ from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
 from supportgraph.domain.intents import intent_of
+from supportgraph.domain.lookup import reference_key
 from supportgraph.domain.state import ConversationState
-from supportgraph.nlu.entities import extract_entities
+from supportgraph.nlu.entities import extract_entities, order_references
 from supportgraph.nlu.lexicon import asks_for_human, confirmation
 from supportgraph.nlu.requests import kinds, parse_address
 from supportgraph.nlu.sentiment import score_sentiment
@@ -60,10 +61,29 @@ def _follows_up(
     return bool(relevant & set(entities)) and confidence < 0.7 and word_count(text) <= 6
 
 
+async def resolve_order_reference(
+    deps: Deps, text: str, entities: dict[str, Any], awaiting: str | None
+) -> None:
+    """Put the order id as the store spells it in `entities`, whatever way it was typed.
+
+    "w1234567", "# W 1234567" and "order 1042" name "#W1234567" and "#1042" when the store
+    has them; a reference the store does not know stays as typed (the flow says "not found"
+    after identity, the same reply as for another customer's order)."""
+    for ref in order_references(text, bare_numbers=awaiting == "order_id"):
+        order = await deps.store.get_order(ref)
+        if order is not None:
+            entities["order_id"] = order.id
+            zip_code = entities.get("zip")
+            if zip_code and reference_key(order.id).endswith(zip_code):
+                del entities["zip"]  # "10117" was the order number, not a postcode
+            return
+
+
 async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = deps_of(runtime)
     text = state.text[:NLU_CHARS]
     entities = extract_entities(text, deps.catalogue)
+    await resolve_order_reference(deps, text, entities, state.awaiting)
     sentiment = round(score_sentiment(text, state.language), 3)
     awaiting = state.awaiting
     active = state.active_flow

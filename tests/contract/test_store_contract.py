@@ -19,7 +19,7 @@ import pytest
 
 from supportgraph.backends.loader import load_store_file
 from supportgraph.backends.protocols import StoreBackend, WriteRefused
-from supportgraph.domain.schema import Order, Store
+from supportgraph.domain.schema import Customer, Order, Store
 from tests.contract.stores import (
     BACKENDS,
     DEMO_STORE,
@@ -106,6 +106,34 @@ async def test_get_order_accepts_the_spellings_customers_use(store: Backend, spe
 @pytest.mark.parametrize("unknown", ["SG-99999", "sg99999", "", "hello", "10001"])
 async def test_get_order_unknown_is_none(store: Backend, unknown: str) -> None:
     assert await store.get_order(unknown) is None
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+@pytest.mark.parametrize(
+    ("spelling", "stored"),
+    [
+        ("w1234567", "#W1234567"),
+        ("# W 1234567", "#W1234567"),
+        ("#W-1234567", "#W1234567"),
+        ("1042", "1042"),
+        ("#1042", "1042"),
+        ("ord 2024 000123", "ORD-2024-000123"),
+        ("ORD2024000123", "ORD-2024-000123"),
+    ],
+)
+async def test_another_shops_ids_are_found_and_kept_as_the_store_spells_them(
+    kind: str, spelling: str, stored: str, tmp_path: Path
+) -> None:
+    ids = ["#W1234567", "1042", "ORD-2024-000123"]
+    other = Store(
+        currency="USD",
+        customers=[Customer(id="7001", name="Dana Reyes", email="dana@example.net")],
+        orders=[Order(id=i, customer_id="7001", status="pending") for i in ids],
+    )
+    backend = open_backend(kind, other, tmp_path / "other.db")
+    found = await backend.get_order(spelling)
+    assert found is not None and found.id == stored
+    assert await backend.get_order("W-7654321") is None
 
 
 async def test_list_orders(store: Backend) -> None:
