@@ -1,9 +1,9 @@
 """escalate: decide none / offer / handoff from the escalation rules (docs/architecture.md).
 
 Rules, strongest first (each configurable in Settings.escalation):
-human already involved -> handoff; legal/fraud terms -> handoff, critical; the customer asks
-for a human -> handoff, high; an accepted offer -> handoff; sentiment below threshold ->
-handoff, high; the same question more than N times -> handoff, medium; uncertainty above
+human already involved -> handoff; legal terms or a fraud/security report (nlu/fraud.py) ->
+handoff, critical; the customer asks for a human -> handoff, high; an accepted offer ->
+handoff; sentiment below threshold -> handoff, high; the same question more than N times -> handoff, medium; uncertainty above
 threshold -> offer, medium; conversation older than N minutes -> offer, medium (once).
 A VIP segment raises any escalation to at least high priority.
 """
@@ -18,6 +18,7 @@ from langgraph.runtime import Runtime
 from supportgraph.context import Deps, deps_of
 from supportgraph.domain.intents import CHAT_ONLY
 from supportgraph.domain.state import ConversationState
+from supportgraph.nlu.fraud import fraud_signal
 from supportgraph.nlu.lexicon import legal_term
 from supportgraph.nlu.text import has_text
 from supportgraph.nodes.flows.base import FlowContext
@@ -45,7 +46,7 @@ def decide(state: ConversationState, deps: Deps) -> tuple[str, str | None, str |
         return "handoff", "human_active", state.escalation.get("priority") or "medium"
     if not rules.enabled:
         return "none", None, None
-    term = legal_term(text)
+    term = legal_term(text) or fraud_signal(text)
     if term:
         return "handoff", f"legal_or_fraud:{term}", "critical"
     if state.intent == "human_agent":

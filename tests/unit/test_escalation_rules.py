@@ -126,6 +126,46 @@ def test_legal_or_fraud_terms_hand_off_as_critical(deps: Deps) -> None:
     assert reason is not None and reason.startswith("legal_or_fraud:")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "there are charges on my account I didn't make",
+        "I never ordered this but I got charged 89 dollars",
+        "somebody logged into my account and changed the email",
+        "my credit card got stolen yesterday and I see orders from your shop",
+        "got a text from you asking for my card number, is it real?",
+        "hay un cargo en mi tarjeta que yo no hice",
+        "alguien ha usado mi cuenta para hacer pedidos",
+        "je ne reconnais pas ce prélèvement de 120 €",
+        "on m'a volé ma carte bancaire hier",
+        "Ich erkenne diese Abbuchung nicht",
+        "Meine Kreditkarte wurde gestohlen, bitte sperren",
+    ],
+)
+def test_fraud_and_security_reports_hand_off_as_critical(deps: Deps, text: str) -> None:
+    action, reason, priority = decide(turn(text, intent="payment"), deps)
+    assert (action, priority) == ("handoff", "critical"), text
+    assert reason is not None and reason.startswith("legal_or_fraud:")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my card was declined at checkout",
+        "was I charged twice? I clicked pay two times",
+        "can I use a different card, mine expired",
+        "I lost my receipt, can you send the invoice again?",
+        "can someone help me with my account settings",
+        "I didn't get the email with the password reset link",
+        "mi tarjeta fue rechazada, ¿puedo pagar con PayPal?",
+        "je n'ai pas reçu ma facture",
+        "Kann ich mit Kreditkarte in Raten zahlen?",
+    ],
+)
+def test_ordinary_payment_questions_are_not_fraud(deps: Deps, text: str) -> None:
+    assert decide(turn(text, intent="payment"), deps)[0] == "none", text
+
+
 def test_a_thread_with_a_human_stays_with_the_human(deps: Deps) -> None:
     active = turn(escalation_status="human_active", escalation={"priority": "critical"})
     assert decide(active, deps) == ("handoff", "human_active", "critical")

@@ -48,6 +48,18 @@ SCHEMA: dict[str, dict[str, str]] = {
         "fillers": WORDS,
     },
     "escalation": {"legal_terms": WORDS, "human_terms": WORDS},
+    # Fraud and account security (supportgraph/nlu/fraud.py says how the lists combine).
+    "fraud": {
+        "alone": PATTERNS,
+        "money": PATTERNS,
+        "denial": PATTERNS,
+        "card": PATTERNS,
+        "card_loss": PATTERNS,
+        "intruder": PATTERNS,
+        "access": PATTERNS,
+        "lure": PATTERNS,
+        "secrets": PATTERNS,
+    },
     "requests": {"kinds": GROUPS, "channels": GROUPS, "countries": GROUPS},
     "address": {
         "lead_words": WORDS,
@@ -80,6 +92,7 @@ SCHEMA: dict[str, dict[str, str]] = {
 DETECT_ONLY_SCHEMA: dict[str, dict[str, str]] = {
     "detection": {"short_words": WORDS},
     "escalation": {"legal_terms": WORDS},
+    "fraud": {"alone": PATTERNS},
 }
 HEADER = {"name", "rank"}
 
