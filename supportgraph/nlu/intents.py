@@ -1,8 +1,15 @@
 """Intent classification: TF-IDF over character and word n-grams + a logistic-loss linear model.
 
-Trained on the multilingual examples in nlu/data/intents_train.json (plus a brand's own
-examples, if it ships some). Training takes ~1 s, so the fitted model is cached in the
-data dir, keyed by a hash of the examples and the scikit-learn version.
+Trained on the multilingual examples in nlu/data/ (plus a brand's own examples, if it ships
+some): intents_train.json and intents_real.json ({intent: {lang: [...]}}), and background.json
+({lang: [...]}), a broad set of everyday requests a shop does not handle, as out_of_scope.
+Training takes a few seconds, so the fitted model is cached in the data dir, keyed by a hash of
+the examples and the scikit-learn version.
+
+Rejection: an in-scope intent whose probability is below its language's threshold is read as
+out_of_scope. The thresholds are calibrated on cross-validated predictions over the training
+data (nlu/calibration.py, `python -m supportgraph.nlu.calibration`) and kept in
+nlu/data/rejection.json with the hash of the data they were calibrated on.
 """
 
 from __future__ import annotations
@@ -20,7 +27,18 @@ from supportgraph.domain.intents import INTENT_NAMES
 from supportgraph.domain.text import normalize
 
 INTENTS = INTENT_NAMES  # the labels: the intent catalogue (domain/intents.py)
-TRAIN_FILE = Path(__file__).parent / "data" / "intents_train.json"
+DATA_DIR = Path(__file__).parent / "data"
+TRAIN_FILE = DATA_DIR / "intents_train.json"
+# Examples in the shape of intents_train.json, read after it (absent files are skipped).
+TRAIN_FILES = (TRAIN_FILE, DATA_DIR / "intents_real.json")
+BACKGROUND_FILE = DATA_DIR / "background.json"  # {lang: [...]}: out_of_scope
+REJECTION_FILE = DATA_DIR / "rejection.json"
+REJECTED = "out_of_scope"
+# The background set is large and varied on purpose (hundreds of everyday requests per
+# language); at full weight its one class pulls short in-scope messages over. Half weight,
+# with the calibrated threshold, rejected as much off-topic traffic on the development set
+# (nlu/data/dev_sets.json) and kept more in-scope messages.
+BACKGROUND_WEIGHT = 0.5
 
 _PLACEHOLDERS = [
     (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), " zzemail "),
@@ -45,18 +63,78 @@ class IntentGuess:
     ranking: list[tuple[str, float]]
 
 
-def load_examples(extra_files: list[Path] | None = None) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True)
+class Examples:
+    texts: list[str]
+    labels: list[str]
+    languages: list[str]
+
+
+def read_examples(extra_files: list[Path] | None = None) -> Examples:
+    """Every training example with its intent and language."""
     texts: list[str] = []
     labels: list[str] = []
-    for path in [TRAIN_FILE, *(extra_files or [])]:
+    languages: list[str] = []
+    for path in [*TRAIN_FILES, *(extra_files or [])]:
+        if not path.exists() and path in TRAIN_FILES:
+            continue
         data: dict[str, dict[str, list[str]]] = json.loads(path.read_text(encoding="utf-8"))
         for intent, by_lang in data.items():
             if intent not in INTENTS:
                 raise ValueError(f"{path}: unknown intent {intent!r}; known: {INTENTS}")
-            for examples in by_lang.values():
+            for lang, examples in by_lang.items():
                 texts.extend(examples)
                 labels.extend([intent] * len(examples))
-    return texts, labels
+                languages.extend([lang] * len(examples))
+    if BACKGROUND_FILE.exists():
+        background: dict[str, list[str]] = json.loads(BACKGROUND_FILE.read_text(encoding="utf-8"))
+        for lang, examples in background.items():
+            texts.extend(examples)
+            labels.extend([REJECTED] * len(examples))
+            languages.extend([lang] * len(examples))
+    return Examples(texts, labels, languages)
+
+
+def load_examples(extra_files: list[Path] | None = None) -> tuple[list[str], list[str]]:
+    examples = read_examples(extra_files)
+    return examples.texts, examples.labels
+
+
+def data_hash() -> str:
+    """What the rejection thresholds were calibrated on: the bundled training files."""
+    digest = hashlib.sha256()
+    for path in [*TRAIN_FILES, BACKGROUND_FILE]:
+        if path.exists():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Per-language minimum probability of an in-scope intent (below it: out_of_scope)."""
+
+    thresholds: dict[str, float]
+    default: float = 0.0
+
+    def threshold(self, language: str | None) -> float:
+        return self.thresholds.get(language or "", self.default)
+
+    @classmethod
+    def load(cls, path: Path = REJECTION_FILE) -> Rejection:
+        if not path.exists():
+            return cls({})
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls({k: float(v) for k, v in data["thresholds"].items()}, float(data["default"]))
+
+
+def sample_weights(labels: list[str]) -> list[float]:
+    return [BACKGROUND_WEIGHT if label == REJECTED else 1.0 for label in labels]
+
+
+def fit(pipeline: Any, texts: list[str], labels: list[str]) -> Any:
+    """Fit on prepared texts, the background class at its weight."""
+    pipeline.fit(texts, labels, clf__sample_weight=sample_weights(labels))
+    return pipeline
 
 
 def build_pipeline() -> Any:
@@ -82,15 +160,14 @@ def build_pipeline() -> Any:
 
 
 class IntentClassifier:
-    def __init__(self, pipeline: Any) -> None:
+    def __init__(self, pipeline: Any, rejection: Rejection | None = None) -> None:
         self.pipeline = pipeline
         self.labels: list[str] = list(pipeline.classes_)
+        self.rejection = rejection if rejection is not None else Rejection.load()
 
     @classmethod
     def train(cls, texts: list[str], labels: list[str]) -> IntentClassifier:
-        pipeline = build_pipeline()
-        pipeline.fit([prepare(t) for t in texts], labels)
-        return cls(pipeline)
+        return cls(fit(build_pipeline(), [prepare(t) for t in texts], labels))
 
     @classmethod
     def load_or_train(
@@ -110,7 +187,7 @@ class IntentClassifier:
         import sklearn
 
         key = hashlib.sha256(
-            json.dumps([texts, labels, sklearn.__version__, "v2"]).encode()
+            json.dumps([texts, labels, sklearn.__version__, BACKGROUND_WEIGHT, "v3"]).encode()
         ).hexdigest()[:16]
         cache = cache_dir / f"intent-model-{key}.pkl"
         if cache.exists():
@@ -127,10 +204,14 @@ class IntentClassifier:
         tmp.replace(cache)
         return model
 
-    def classify(self, text: str) -> IntentGuess:
+    def classify(self, text: str, language: str | None = None) -> IntentGuess:
+        """The intent of `text`; an in-scope guess below the language's rejection threshold
+        comes back as out_of_scope, with the ranking kept (the model's runner-up reading)."""
         probs = self.pipeline.predict_proba([prepare(text)])[0]
         ranking = sorted(zip(self.labels, probs, strict=True), key=lambda p: -p[1])
         top, p1 = ranking[0]
+        if top != REJECTED and p1 < self.rejection.threshold(language):
+            top = REJECTED
         p2 = ranking[1][1] if len(ranking) > 1 else 0.0
         # Uncertainty mixes low top probability with a small margin to the runner-up, so a
         # 0.45 vs 0.40 split is visibly uncertain even though 0.45 is the max of 14 classes.

@@ -54,11 +54,13 @@ def _answers_change(awaiting: str, text: str) -> bool:
 
 
 def _follows_up(
-    state: ConversationState, entities: dict[str, Any], confidence: float, text: str
+    state: ConversationState, entities: dict[str, Any], guess: tuple[str, float], text: str
 ) -> bool:
     previous = intent_of(state.intent)  # the catalogue names the slots that continue it
     relevant = previous.slots if previous is not None else frozenset()
-    return bool(relevant & set(entities)) and confidence < 0.7 and word_count(text) <= 6
+    intent, confidence = guess
+    unsure = confidence < 0.7 or intent == "out_of_scope"
+    return bool(relevant & set(entities)) and unsure and word_count(text) <= 6
 
 
 async def resolve_order_reference(
@@ -90,7 +92,7 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
 
     usage: dict[str, Any] | None = None
     if has_text(text):
-        guess = deps.intents.classify(text)
+        guess = deps.intents.classify(text, state.language)
         intent, confidence, uncertainty = guess.intent, guess.confidence, guess.uncertainty
         llm = llm_for(deps, "understanding")
         if llm is not None:
@@ -139,7 +141,8 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         answers = SLOT_ANSWERS[awaiting] & set(entities)
         short_reply = word_count(text) <= 4
         if answers or (short_reply and awaiting in ("email", "name_zip") and has_text(text)):
-            if intent == active or confidence < SWITCH_CONFIDENCE or answers:
+            # Out of scope is no topic to switch to: "Camille Martin" when we asked for a name.
+            if intent in (active, "out_of_scope") or confidence < SWITCH_CONFIDENCE or answers:
                 intent, confidence, uncertainty = active, max(confidence, 0.9), 0.0
         if (
             awaiting in ("email", "name_zip")
@@ -154,7 +157,7 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
 
     elif awaiting in ("address", "change_kind") and active and _answers_change(awaiting, text):
         intent, confidence, uncertainty = active, max(confidence, 0.9), 0.0
-    elif _follows_up(state, entities, confidence, text):
+    elif _follows_up(state, entities, (intent, confidence), text):
         # "and in white?" after a stock answer: a short message that only adds details
         # to the previous question continues it.
         intent, confidence, uncertainty = state.intent, max(confidence, 0.8), 0.1
