@@ -63,14 +63,14 @@ CATALOGUE: tuple[Intent, ...] = (
         "product details, availability, size or colour stock",
         topics=("sizes",),
         retrieval="size_advice",
-        slots=frozenset({"size", "colour", "product_id", "product_type"}),
+        slots=frozenset({"size", "colour", "options", "product_id", "product_type"}),
     ),
     Intent(
         "pricing",
         "flow",
         "what something costs, discounts",
         topics=("discounts",),
-        slots=frozenset({"product_id", "product_type", "size", "colour"}),
+        slots=frozenset({"product_id", "product_type", "size", "colour", "options"}),
     ),
     Intent(
         "returns_refunds",

@@ -140,6 +140,19 @@ class Catalogue:
 
     products: list[tuple[str, str, str | None]] = field(default_factory=list)  # id, name, type
     sizes: set[str] = field(default_factory=set)
+    # Every option value of the catalogue, whatever its key: normalized value -> (key, value as
+    # the store spells it). "walnut" -> ("material", "Walnut"), "black" -> ("Color", "Black").
+    option_values: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _option_re: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+
+    def option_pattern(self) -> re.Pattern[str] | None:
+        """One pattern for every option value, longest first (built once per catalogue)."""
+        if self._option_re is None and self.option_values:
+            values = sorted(self.option_values, key=lambda v: (-len(v), v))
+            self._option_re = re.compile(
+                r"(?<!\w)(" + "|".join(re.escape(v) for v in values) + r")(?!\w)"
+            )
+        return self._option_re
 
     @classmethod
     def from_products(cls, products: list[Any]) -> Catalogue:
@@ -150,7 +163,36 @@ class Catalogue:
             for v in p.variants
             if "size" in v.options
         }
-        return cls(items, sizes)
+        values: dict[str, tuple[str, str]] = {}
+        for p in products:
+            for v in p.variants:
+                for key, value in v.options.items():
+                    norm = normalize(str(value))
+                    # Bare numbers and one or two letters (42, M, XL) are sizes or quantities
+                    # as often as options: the size rules read those.
+                    if len(norm) > 2 and not norm.replace(".", "").isdigit():
+                        values.setdefault(norm, (key, str(value)))
+        return cls(items, sizes, values)
+
+
+def _option_match(
+    text_norm: str, catalogue: Catalogue, colour: str | None, product: str | None
+) -> dict[str, str]:
+    """Option values of the catalogue named in the text, by the store's own keys and spelling.
+    A colour word in any language ("negro") counts as the catalogue's colour ("Black")."""
+    found: dict[str, str] = {}
+    pattern = catalogue.option_pattern()
+    named = [m.group(1) for m in pattern.finditer(text_norm)] if pattern else []
+    if colour and normalize(colour) in catalogue.option_values:
+        named.append(normalize(colour))
+    # "Is the oak desk available in walnut?": a word of the product's own name ("Oak Writing
+    # Desk") names the product; it counts as an option only when nothing else does.
+    name_words = set(re.findall(r"[\w-]+", normalize(product or "")))
+    named.sort(key=lambda v: set(v.split()) <= name_words)
+    for norm in named:
+        key, value = catalogue.option_values[norm]
+        found.setdefault(key, value)
+    return found
 
 
 def _product_match(
@@ -222,7 +264,7 @@ def extract_entities(
     text: str, catalogue: Catalogue | None = None, vocab: Vocabulary | None = None
 ) -> dict[str, Any]:
     """Entities found in one message. Keys: order_id, email, name, zip, product, product_id,
-    product_type, size, colour, quantity, amount."""
+    product_type, size, colour, options (catalogue option values by key), quantity, amount."""
     words = words_for(vocab)
     found: dict[str, Any] = {}
     email = EMAIL_RE.search(text)
@@ -284,4 +326,7 @@ def extract_entities(
         product = _product_match(norm, catalogue, words)
         if product:
             found.update(product)
+        options = _option_match(norm, catalogue, found.get("colour"), found.get("product"))
+        if options:
+            found["options"] = options
     return found

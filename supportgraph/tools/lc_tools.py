@@ -45,6 +45,8 @@ class StockArgs(BaseModel):
     product_id: str
     size: str | None = None
     colour: str | None = None
+    # Any other option of the shop's catalogue, by its own key: {"material": "Walnut"}.
+    options: dict[str, str] | None = None
 
 
 class RestockArgs(BaseModel):
@@ -187,9 +189,15 @@ def build_tools(store: StoreBackend, clock: Any) -> dict[str, BaseTool]:
         }
 
     async def check_stock(
-        product_id: str, size: str | None = None, colour: str | None = None
+        product_id: str,
+        size: str | None = None,
+        colour: str | None = None,
+        options: dict[str, str] | None = None,
     ) -> Any:
-        options = {k: v for k, v in (("size", size), ("colour", colour)) if v}
+        options = {
+            **{k: v for k, v in (("size", size), ("colour", colour)) if v},
+            **(options or {}),
+        }
         matches = await store.check_stock(product_id, options)
         return [
             {
@@ -203,16 +211,23 @@ def build_tools(store: StoreBackend, clock: Any) -> dict[str, BaseTool]:
         ]
 
     async def suggest_alternatives(
-        product_id: str, size: str | None = None, colour: str | None = None
+        product_id: str,
+        size: str | None = None,
+        colour: str | None = None,
+        options: dict[str, str] | None = None,
     ) -> Any:
         product = await store.get_product(product_id)
         if product is None:
             return []
+        wanted = {
+            **{k: v for k, v in (("size", size), ("colour", colour)) if v},
+            **(options or {}),
+        }
         same: list[dict[str, Any]] = []
         for v in product.variants:
             keeps = [
                 k
-                for k, val in (("size", size), ("colour", colour))
+                for k, val in wanted.items()
                 if val and k in v.options and same_option(v.options[k], val)
             ]
             if in_stock(v) and keeps:
