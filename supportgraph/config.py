@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # the order date ("order_date"), take the return ("accept") or hand it to a person ("refuse").
     returns_without_delivery_date: Literal["order_date", "accept", "refuse"] = "order_date"
     escalation: EscalationRules = Field(default_factory=EscalationRules)
+    # Identity (docs/identity.md). Failed identity lookups (an email, a name and zip code, or
+    # one with an order number that is not theirs) a thread may make; after them it makes no
+    # more and offers a person, so a caller cannot go on guessing which emails exist.
+    identity_attempts: int = Field(default=3, ge=1)
     # Server: API key -> scope (client, agent, admin). Empty: demo mode generates keys at start.
     api_keys: dict[str, str] = Field(default_factory=dict)
     rate_limit_per_minute: int = 240  # per API key

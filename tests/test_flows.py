@@ -44,11 +44,15 @@ async def test_identity_by_name_and_zip(agent: SupportAgent, thread: str) -> Non
 
 
 async def test_another_customers_order_is_not_found(agent: SupportAgent, thread: str) -> None:
-    # SG-10004 belongs to Carlos (C1002); Anna must not learn anything about it.
+    # SG-10004 belongs to Carlos (C1002); Anna must not learn anything about it, and the
+    # reply must not tell that her email exists: it is the one an unknown email gets.
     *_, last = await converse(agent, thread, "where is order SG-10004?", "anna.schmidt@example.com")
-    assert "SG-10004" in last.reply and "couldn't find" in last.reply
-    assert "delivered" not in last.reply.lower()
-    assert last.awaiting == "order_id"
+    assert "SG-10004" in last.reply and "couldn't verify" in last.reply
+    assert "delivered" not in last.reply.lower() and "Anna" not in last.reply
+    assert last.awaiting == "email" and not last.verified_customer
+    # Her own order verifies her; then another customer's email is refused.
+    own = await agent.send(thread, "SG-10002")
+    assert own.verified_customer and "DHL4019283746" in own.reply
     switch = await agent.send(thread, "my email is carlos.garcia@example.com")
     assert "another account" in switch.reply
     assert not any(c.name == "find_customer_by_email" for c in switch.tool_calls)

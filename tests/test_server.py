@@ -228,7 +228,7 @@ def test_export_then_erase_a_customer(http: httpx.Client) -> None:
     again = new_thread(http)
     say(http, again, "where is my order SG-10006?")
     lookup = say(http, again, "camille.martin@example.com")
-    assert "couldn't find an account" in lookup["reply"]
+    assert "couldn't verify those details" in lookup["reply"]
 
 
 def test_delete_a_thread(http: httpx.Client) -> None:

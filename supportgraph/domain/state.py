@@ -84,6 +84,9 @@ class ConversationState:
     # --- customer
     customer_id: str | None = None  # verified customer; None until identity is verified
     customer_segment: str | None = None
+    # Failed identity lookups in this thread: at Settings.identity_attempts, no more lookups.
+    identity_failures: int = 0
+    identity_tried: str | None = None  # a digest of the last failed details: not tried again
     persona: str = "default"
     persona_signals: dict[str, int] = field(default_factory=dict)
     # --- escalation and handoff

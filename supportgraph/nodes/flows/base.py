@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from supportgraph.backends.protocols import WriteRefused
 from supportgraph.context import Deps
+from supportgraph.domain.identity import IDENTITY_LOOKUPS
 from supportgraph.domain.policy import Refusal, check_call
 from supportgraph.domain.records import ToolCall
 from supportgraph.domain.state import ConversationState
@@ -59,6 +60,20 @@ class FlowContext:
     def customer_id(self) -> str | None:
         return self.update.get("customer_id", self.state.customer_id)
 
+    @property
+    def identity_failures(self) -> int:
+        return int(self.update.get("identity_failures", self.state.identity_failures))
+
+    @property
+    def identity_locked(self) -> bool:
+        """The thread used up its failed identity attempts: no more customer lookups."""
+        return self.identity_failures >= self.deps.settings.identity_attempts
+
+    def identity_failed(self) -> None:
+        """Count one failed identity attempt (a lookup that found nobody, or a customer
+        whose order number did not match)."""
+        self.update["identity_failures"] = self.identity_failures + 1
+
     def recorded_calls(self) -> list[dict[str, Any]]:
         """The tool calls as the state stores them (the TurnRecord's ToolCall, as a dict)."""
         return [call.model_dump() for call in self.tool_calls]
@@ -82,7 +97,22 @@ class FlowContext:
         summarize: Callable[[Any], str] = lambda r: "ok" if r else "not found",
         confirmed: dict[str, Any] | None = None,
     ) -> Any:
-        """Run a LangChain tool through the policy guard, recording it as a tool call."""
+        """Run a LangChain tool through the policy guard, recording it as a tool call.
+
+        Customer lookups are counted here, whoever proposed them (a flow or a model): one
+        that finds nobody is a failed identity attempt, and once the thread used them all up
+        none runs again."""
+        lookup = name in IDENTITY_LOOKUPS
+        if lookup and self.identity_locked:
+            self.tool_calls.append(
+                ToolCall(
+                    name=name,
+                    args=args,
+                    ok=False,
+                    result_summary="refused by policy: identity_attempts_exhausted",
+                )
+            )
+            raise Refused("identity_attempts_exhausted")
         order = None
         if "order_id" in args:
             order = await self.deps.store.get_order(str(args["order_id"]))
@@ -111,9 +141,12 @@ class FlowContext:
             raise Refused(refusal.reason, refusal.detail)
         tool = self.deps.tools[name]
         try:
-            return await self.call(name, args, lambda: tool.ainvoke(args), summarize)
+            result = await self.call(name, args, lambda: tool.ainvoke(args), summarize)
         except WriteRefused as exc:
             raise Refused(exc.reason, str(exc)) from exc
+        if lookup and not result:
+            self.identity_failed()
+        return result
 
     async def call(
         self,

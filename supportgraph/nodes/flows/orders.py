@@ -2,25 +2,54 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from supportgraph.domain.catalogue import order_total
+from supportgraph.domain.policy import ELIGIBLE_STATUS
 from supportgraph.domain.schema import Fulfilment, Order
 from supportgraph.nodes.flows.base import FlowContext, Refused
-from supportgraph.nodes.flows.identity import ensure_identity
+from supportgraph.nodes.flows.identity import (
+    ensure_identity,
+    has_identity_details,
+    verify_with_order,
+)
 from supportgraph.nodes.flows.registry import handles
 from supportgraph.templates import format_date, format_money
 
+# The orders a request without an order number can be about, by flow: when the customer has
+# exactly one of them, the flow uses it instead of asking which (a cancellation needs a
+# pending order, a return a delivered one, "where is my order?" one not delivered yet).
+FITTING_STATUS: dict[str, tuple[str, ...]] = {
+    "order_tracking": ("pending", "processed", "shipped"),
+    "order_modification": ELIGIBLE_STATUS["cancel_order"],
+    "returns_refunds": ELIGIBLE_STATUS["return_items"],
+    "payment": ELIGIBLE_STATUS["retry_payment"],
+}
+LISTED_ORDERS = 5  # a list to choose from, not the customer's whole history
+
 
 async def load_own_order(ctx: FlowContext, flow: str) -> Order | None:
-    """The order in the slots if it belongs to the verified customer; asks otherwise."""
+    """The order the request is about, once it is the verified customer's; asks otherwise.
+
+    With an order number: the customer is verified against it (or is already). Without
+    one: details already given (an email in the first message, "I don't have the order
+    number") verify the customer, whose orders are then listed to choose from; with none
+    given the order number is asked for first."""
     order_id = ctx.slots.get("order_id")
-    if not order_id and ctx.customer_id:
-        await _ask_which_order(ctx, flow)
-        return None
-    if not order_id:
+    if order_id and not ctx.customer_id:
+        return await verify_with_order(ctx, flow, order_id)
+    if order_id:
+        return await _own_order(ctx, flow, order_id)
+    if not ctx.customer_id and not has_identity_details(ctx):
         ctx.ask("ask_order_id", "order_id", flow)
         return None
     if not await ensure_identity(ctx, flow):
         return None
+    chosen = await _choose_order(ctx, flow)
+    return await _own_order(ctx, flow, chosen) if chosen else None
+
+
+async def _own_order(ctx: FlowContext, flow: str, order_id: str) -> Order | None:
     try:
         found = await ctx.call_tool(
             "get_order_details",
@@ -38,22 +67,52 @@ async def load_own_order(ctx: FlowContext, flow: str) -> Order | None:
     return order
 
 
-async def _ask_which_order(ctx: FlowContext, flow: str) -> None:
-    """A verified customer without an order number: show their recent orders to pick from."""
-    orders = await ctx.call_tool(
+async def _choose_order(ctx: FlowContext, flow: str) -> str | None:
+    """A verified customer without an order number: the one order that fits the request,
+    else None after listing their recent orders to choose from (or saying there are none)."""
+    listed: list[dict[str, Any]] = await ctx.call_tool(
         "list_customer_orders",
         {"customer_id": ctx.customer_id},
         lambda os: f"{len(os)} orders",
     )
-    if not orders:
+    ctx.slots.pop("no_reference", None)  # answered: here are their orders
+    if not listed:
         ctx.say("no_orders")
         ctx.done()
-        return
-    listing = "; ".join(
-        f"{o['id']} ({', '.join(o['items'][:2])}, {ctx.deps.templates.render('status.' + o['status'], ctx.language)})"
-        for o in orders[:5]
-    )
-    ctx.ask("choose_order", "order_id", flow, orders=listing)
+        return None
+    fitting = [o for o in listed if o["status"] in FITTING_STATUS.get(flow, ())]
+    if len(fitting) == 1:
+        return str(fitting[0]["id"])
+    if not fitting and len(listed) == 1:
+        return str(listed[0]["id"])  # their only order: the flow says what it can do with it
+    newest = sorted(listed, key=lambda o: o.get("created_at") or "", reverse=True)
+    ctx.ask("choose_order", "order_id", flow, orders=await _order_lines(ctx, newest))
+    return None
+
+
+async def _order_lines(ctx: FlowContext, listed: list[dict[str, Any]]) -> str:
+    """Id, date, status and total of each of the newest orders, in the reply language.
+    The amounts come from the store's records of the same orders: the listing tool, whose
+    call the guard checked above, carries no amounts."""
+    assert ctx.customer_id is not None  # only verified customers get here
+    records = {o.id: o for o in await ctx.deps.store.list_orders(ctx.customer_id)}
+    lang = ctx.language
+    lines = []
+    for row in listed[:LISTED_ORDERS]:
+        order = records.get(str(row["id"]))
+        total = order_total(order) if order is not None else None
+        currency = (order.currency if order is not None else None) or ctx.deps.currency
+        lines.append(
+            ctx.deps.templates.render(
+                "order_line",
+                lang,
+                order_id=row["id"],
+                date=format_date(row.get("created_at"), lang),
+                status=ctx.deps.templates.render(f"status.{row['status']}", lang),
+                total=format_money(total, lang, currency),
+            )
+        )
+    return "; ".join(lines)
 
 
 @handles("order_tracking")
