@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from supportgraph.domain.policy import ReturnWindow
@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # one with an order number that is not theirs) a thread may make; after them it makes no
     # more and offers a person, so a caller cannot go on guessing which emails exist.
     identity_attempts: int = Field(default=3, ge=1)
+    # The secret the shop's website signs identity tokens with (HMAC-SHA256): a thread created
+    # with a valid token starts verified as that customer. None: tokens are refused.
+    identity_secret: SecretStr | None = None
     # Server: API key -> scope (client, agent, admin). Empty: demo mode generates keys at start.
     api_keys: dict[str, str] = Field(default_factory=dict)
     rate_limit_per_minute: int = 240  # per API key

@@ -3,6 +3,7 @@
     chat.py    send, chat, history, threads, agent-reply
     serve.py   serve
     evals.py   eval
+    identity.py  identity-token
     replay.py  replay show / fork / rerun / export
     kb.py      kb ingest
     store.py   store load / export
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import typer
 
-from supportgraph.cli import chat, evals, serve
+from supportgraph.cli import chat, evals, identity, serve
 from supportgraph.cli.kb import kb_app
 from supportgraph.cli.replay import replay_app
 from supportgraph.cli.store import store_app
@@ -37,5 +38,6 @@ app.command()(chat.threads)
 app.command("agent-reply")(chat.agent_reply)
 app.command()(serve.serve)
 app.command("eval")(evals.eval_suites)
+app.command("identity-token")(identity.identity_token)
 
 __all__ = ["app"]

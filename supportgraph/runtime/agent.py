@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -26,6 +26,13 @@ from supportgraph.backends.factory import open_store
 from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.config import Settings
 from supportgraph.context import Deps
+from supportgraph.domain.identity import (
+    IdentityTokenError,
+    IdentityTokenExpired,
+    IdentityTokenInvalid,
+    IdentityTokensDisabled,
+    verify_token,
+)
 from supportgraph.domain.records import TurnRecord
 from supportgraph.graph.builder import compile_graph
 from supportgraph.nlu.text import clean_message
@@ -45,12 +52,18 @@ from supportgraph.runtime.transcript import Transcript
 
 if TYPE_CHECKING:
     from supportgraph.backends.protocols import StoreBackend
+    from supportgraph.domain.schema import Customer
     from supportgraph.runtime.branches import Fork
     from supportgraph.runtime.rerun import RerunReport
 
 # What callers import from here (the runtime's other modules are its internals).
 __all__ = [
+    "VERIFIED_IDENTITY",
     "EventSink",
+    "IdentityTokenError",
+    "IdentityTokenExpired",
+    "IdentityTokenInvalid",
+    "IdentityTokensDisabled",
     "InvalidMessage",
     "MessageTooLong",
     "NoPendingHandoff",
@@ -85,6 +98,10 @@ class TurnEvent(NamedTuple):
 
 
 PLAIN_THREADS_KEPT = 10_000
+# The thread metadata key that records a thread started verified by an identity token
+# ({"customer_id", "via", "expires"}): written only by create_thread from a valid token (a
+# caller's own metadata under this key is dropped), shown by thread_info and the timeline.
+VERIFIED_IDENTITY = "verified_identity"
 
 
 class SupportAgent:
@@ -627,14 +644,55 @@ class SupportAgent:
         return await self._transcript.thread_meta(thread_id)
 
     async def create_thread(
-        self, thread_id: str, owner: str | None, metadata: dict[str, Any] | None
+        self,
+        thread_id: str,
+        owner: str | None,
+        metadata: dict[str, Any] | None,
+        identity: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Register a thread with its owner (an API key id, or None) and metadata; returns
-        its thread_info. The caller checks the id is new (`thread_exists`)."""
-        await self._transcript.create_thread(thread_id, owner, metadata or {})
+        its thread_info. The caller checks the id is new (`thread_exists`).
+
+        `identity`: a token the shop's website signed for its logged-in customer
+        ({"customer_id", "expires", "signature"}, docs/identity.md). The thread then starts
+        verified as that customer (its state's customer_id, and VERIFIED_IDENTITY in its
+        metadata), so their orders need no email first. A token that proves nobody raises,
+        and nothing is created: IdentityTokensDisabled (no Settings.identity_secret),
+        IdentityTokenExpired, IdentityTokenInvalid (a wrong signature, or no such
+        customer)."""
+        metadata = {k: v for k, v in (metadata or {}).items() if k != VERIFIED_IDENTITY}
+        customer = None
+        if identity is not None:
+            customer, expires = await self._vouched_customer(identity)
+            metadata[VERIFIED_IDENTITY] = {
+                "customer_id": customer.id,
+                "via": "identity_token",
+                "expires": expires,
+            }
+        await self._transcript.create_thread(thread_id, owner, metadata)
+        if customer is not None:
+            # As if a turn had verified them: the first message finds the thread verified,
+            # and the checkpoint history shows from where.
+            async with self._lock(thread_id):
+                await self._graph.aupdate_state(
+                    self._config(thread_id),
+                    {"customer_id": customer.id, "customer_segment": customer.segment},
+                    as_node="respond",
+                )
         info = await self.thread_info(thread_id)
         assert info is not None  # just written
         return info
+
+    async def _vouched_customer(self, identity: Mapping[str, Any]) -> tuple[Customer, int]:
+        """The store's customer an identity token proves now, and when the token expires."""
+        secret = self.settings.identity_secret
+        proof = verify_token(
+            identity, secret.get_secret_value() if secret else None, self._deps.clock()
+        )
+        customer = await self._deps.store.get_customer(proof.customer_id)
+        if customer is None:  # the same refusal as a wrong signature: ids are not disclosed
+            raise IdentityTokenInvalid()
+        return customer, proof.expires
 
     async def turn_count(self, thread_id: str) -> int:
         """Customer messages the thread has had (those queued for a human count too)."""

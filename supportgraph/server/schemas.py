@@ -14,6 +14,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.routing import BaseRoute
 
 
+class IdentityToken(BaseModel):
+    """Your website vouches for its logged-in customer (docs/identity.md): `signature` is
+    hex(HMAC_SHA256(SUPPORTGRAPH_IDENTITY_SECRET, f"{customer_id}:{expires}"))."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "C1001",
+                    "expires": 1798761600,
+                    "signature": "3b1f0c0e5e0c4b7a9d2f6e8a1c3b5d7f9e1a3c5b7d9f1e3a5c7b9d1f3e5a7c9b",
+                }
+            ]
+        },
+    )
+    customer_id: str = Field(min_length=1, max_length=200, description="Your customer id")
+    expires: int = Field(description="Unix time (seconds) after which the token is refused")
+    signature: str = Field(min_length=1, max_length=200, description="Hex HMAC-SHA256")
+
+
 class NewThread(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -27,6 +48,12 @@ class NewThread(BaseModel):
         default_factory=dict,
         description="Stored with the thread; at most SUPPORTGRAPH_MAX_METADATA_KEYS keys (32) "
         "and SUPPORTGRAPH_MAX_METADATA_BYTES of JSON (8 KiB)",
+    )
+    identity: IdentityToken | None = Field(
+        None,
+        description="A token your website signed for its logged-in customer: the thread "
+        "starts verified as them (401 if not valid or expired; 501 when "
+        "SUPPORTGRAPH_IDENTITY_SECRET is not set)",
     )
 
 
@@ -51,6 +78,7 @@ class ThreadCreated(BaseModel):
     thread_id: str
     created_at: float
     metadata: dict[str, Any]
+    verified_customer: bool = Field(False, description="Started verified by an identity token")
 
 
 class Message(BaseModel):
@@ -121,6 +149,7 @@ ERROR_STATUSES = {
     422: "Malformed JSON, wrong types, invalid text or too deeply nested",
     429: "Rate limit exceeded: see Retry-After",
     431: "Request headers too large",
+    501: "Not enabled on this server, or not supported by its store",
 }
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from supportgraph.domain.records import TurnRecord
+from supportgraph.runtime.agent import VERIFIED_IDENTITY, IdentityTokenError, IdentityTokensDisabled
 from supportgraph.server.auth import Caller
 from supportgraph.server.dependencies import agent_of, needs, own_thread, settings_of
 from supportgraph.server.schemas import (
@@ -18,20 +18,37 @@ from supportgraph.server.schemas import (
     ThreadCreated,
     ThreadSummary,
     bounded_metadata,
+    error_responses,
 )
 from supportgraph.server.turns import check_length, message_id_of, send_turn, stream_turn
 
 router = APIRouter(tags=["threads"])
 
 
-@router.post("/v1/threads", response_model=ThreadCreated, status_code=201)
+@router.post(
+    "/v1/threads",
+    response_model=ThreadCreated,
+    status_code=201,
+    responses=error_responses(401, 501),
+)
 async def create_thread(body: NewThread, request: Request, who: Caller = needs("client")) -> Any:
     settings = settings_of(request)
     bounded_metadata(body.metadata, settings.max_metadata_keys, settings.max_metadata_bytes)
     thread_id = f"th_{uuid.uuid4().hex[:20]}"
     metadata = {"locale": body.locale, "channel": body.channel, **body.metadata}
-    await agent_of(request).create_thread(thread_id, who.key_id, metadata)
-    return ThreadCreated(thread_id=thread_id, created_at=time.time(), metadata=metadata)
+    identity = body.identity.model_dump() if body.identity is not None else None
+    try:
+        info = await agent_of(request).create_thread(thread_id, who.key_id, metadata, identity)
+    except IdentityTokensDisabled as exc:  # a feature this server has off, not a bad token
+        raise HTTPException(501, str(exc)) from exc
+    except IdentityTokenError as exc:  # nothing was created
+        raise HTTPException(401, str(exc)) from exc
+    return ThreadCreated(
+        thread_id=thread_id,
+        created_at=info["created_at"],
+        metadata=info["metadata"],
+        verified_customer=VERIFIED_IDENTITY in info["metadata"],
+    )
 
 
 @router.post(
