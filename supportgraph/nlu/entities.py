@@ -186,10 +186,11 @@ def _option_match(
     if colour and normalize(colour) in catalogue.option_values:
         named.append(normalize(colour))
     # "Is the oak desk available in walnut?": a word of the product's own name ("Oak Writing
-    # Desk") names the product; it counts as an option only when nothing else does.
+    # Desk", "Merino Wool Sweater") names the product, not an option of it.
     name_words = set(re.findall(r"[\w-]+", normalize(product or "")))
-    named.sort(key=lambda v: set(v.split()) <= name_words)
     for norm in named:
+        if set(norm.split()) <= name_words:
+            continue
         key, value = catalogue.option_values[norm]
         found.setdefault(key, value)
     return found

@@ -16,6 +16,7 @@ from supportgraph.domain.intents import intent_of
 from supportgraph.domain.lookup import reference_key
 from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.entities import extract_entities, order_references
+from supportgraph.nlu.intents import IntentGuess
 from supportgraph.nlu.lexicon import asks_for_human, confirmation
 from supportgraph.nlu.requests import kinds, parse_address
 from supportgraph.nlu.sentiment import score_sentiment
@@ -65,7 +66,7 @@ def _follows_up(
 
 async def resolve_order_reference(
     deps: Deps, text: str, entities: dict[str, Any], awaiting: str | None
-) -> None:
+) -> bool:
     """Put the order id as the store spells it in `entities`, whatever way it was typed.
 
     "w1234567", "# W 1234567" and "order 1042" name "#W1234567" and "#1042" when the store
@@ -78,14 +79,52 @@ async def resolve_order_reference(
             zip_code = entities.get("zip")
             if zip_code and reference_key(order.id).endswith(zip_code):
                 del entities["zip"]  # "10117" was the order number, not a postcode
-            return
+            return True
+    return False
+
+
+# What only the shop has: a message naming one of its products or options (or, in a flow, a
+# size or colour) is about the shop, whatever the classifier thought of the rest of it.
+CATALOGUE_REFERENCES = {"product_id", "product_type", "options"}
+IN_FLOW_REFERENCES = {"size", "colour"}
+FOLLOW_UP_WORDS = 6
+
+
+def rescued(
+    guess: IntentGuess,
+    entities: dict[str, Any],
+    state: ConversationState,
+    text: str,
+    store_order: bool,
+) -> tuple[str, float, float] | None:
+    """The shop intent for an out_of_scope reading the store or the conversation contradicts.
+
+    "Tell me about the Merino Wool Sweater" names a product of the catalogue; "ok and to
+    Spain?" after a shipping answer continues it (its best shop reading is that topic). Another
+    company's order never resolves against our store, so it stays out of scope."""
+    if guess.intent != "out_of_scope":
+        return None
+    shop = next(((name, p) for name, p in guess.ranking if name != "out_of_scope"), None)
+    if shop is None:
+        return None
+    name, probability = shop
+    uncertainty = round(max(0.0, min(1.0, 1.0 - probability * 1.6)), 3)
+    found = set(entities)
+    if state.active_flow and (CATALOGUE_REFERENCES | IN_FLOW_REFERENCES) & found:
+        return state.active_flow, probability, uncertainty  # "yes, but size 45 instead"
+    if store_order or CATALOGUE_REFERENCES & found:
+        return name, probability, uncertainty
+    previous = state.active_flow or state.intent
+    if previous == name and word_count(text) <= FOLLOW_UP_WORDS:
+        return name, probability, uncertainty
+    return None
 
 
 async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = deps_of(runtime)
     text = state.text[:NLU_CHARS]
     entities = extract_entities(text, deps.catalogue)
-    await resolve_order_reference(deps, text, entities, state.awaiting)
+    store_order = await resolve_order_reference(deps, text, entities, state.awaiting)
     sentiment = round(score_sentiment(text, state.language), 3)
     awaiting = state.awaiting
     active = state.active_flow
@@ -94,6 +133,9 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
     if has_text(text):
         guess = deps.intents.classify(text, state.language)
         intent, confidence, uncertainty = guess.intent, guess.confidence, guess.uncertainty
+        shop_reading = rescued(guess, entities, state, text, store_order)
+        if shop_reading is not None:
+            intent, confidence, uncertainty = shop_reading
         llm = llm_for(deps, "understanding")
         if llm is not None:
             from supportgraph.llm.understanding import Understanding, merge_entities
@@ -139,6 +181,9 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         intent, confidence, uncertainty = active, max(confidence, 0.9), 0.0
     elif awaiting in SLOT_ANSWERS and active:
         answers = SLOT_ANSWERS[awaiting] & set(entities)
+        flow = intent_of(active)
+        if "order_id" in entities and flow is not None and "order_id" in flow.slots:
+            answers.add("order_id")  # "sorry, the order is SG-10002": a correction
         short_reply = word_count(text) <= 4
         if answers or (short_reply and awaiting in ("email", "name_zip") and has_text(text)):
             # Out of scope is no topic to switch to: "Camille Martin" when we asked for a name.

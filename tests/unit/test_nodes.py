@@ -222,3 +222,36 @@ async def test_respond_turns_an_offer_into_an_awaited_answer(deps: Deps) -> None
 def test_a_node_run_without_deps_fails_loudly() -> None:
     with pytest.raises(MissingContext):
         deps_of(Runtime(context=None))
+
+
+async def test_understand_gives_the_order_id_as_the_store_spells_it(deps: Deps) -> None:
+    from supportgraph.nodes.understand import understand
+
+    update = await understand(
+        state("greeting", "hi, any news on sg10002?", language="en"), run(deps)
+    )
+    assert update["entities"]["order_id"] == "SG-10002"
+    unknown = await understand(state("greeting", "where is w1234567?", language="en"), run(deps))
+    assert unknown["entities"]["order_id"] == "W1234567"  # as typed: not the store's, no rewrite
+
+
+async def test_a_message_naming_the_shops_product_is_never_out_of_scope(deps: Deps) -> None:
+    from supportgraph.nodes.understand import understand
+
+    update = await understand(
+        state("greeting", "Tell me about the Merino Wool Sweater", language="en"), run(deps)
+    )
+    assert update["intent"] == "product_inquiry"
+    assert update["entities"]["product_id"] == "P2002"
+
+
+async def test_a_short_follow_up_continues_the_topic_it_belongs_to(deps: Deps) -> None:
+    from supportgraph.nodes.understand import understand
+
+    update = await understand(state("shipping", "ok and to Spain?", language="en"), run(deps))
+    assert update["intent"] == "shipping"
+    off_topic = await understand(
+        state("shipping", "can you book me a hotel in lisbon for friday", language="en"),
+        run(deps),
+    )
+    assert off_topic["intent"] == "out_of_scope"
