@@ -85,7 +85,12 @@ async def settle_pending(ctx: FlowContext) -> bool:
         params.setdefault("days", ctx.deps.settings.return_window_days)
         ctx.say(REFUSAL_KEYS.get(exc.reason, "refuse_generic"), **params)
         return True
-    ctx.say(pending["done"], **{**pending["params"], **_result_params(ctx, result)})
+    done = pending["done"]
+    if done == "done.cancel_order" and isinstance(result, dict) and not result.get("refund"):
+        # No payment was taken (it failed, or the shop never charged): never "€0.00 will be
+        # refunded".
+        done = "done.cancel_order_unpaid"
+    ctx.say(done, **{**pending["params"], **_result_params(ctx, result)})
     await ctx.call_tool(
         "record_interaction",
         {

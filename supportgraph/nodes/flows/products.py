@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from supportgraph.domain.catalogue import find_variant, in_stock
 from supportgraph.domain.schema import Product, Variant
 from supportgraph.nlu.requests import kinds
@@ -34,6 +36,39 @@ def option_values(product: Product, option: str, in_stock_only: bool = False) ->
     return values
 
 
+def wanted_options(product: Product, slots: dict[str, Any]) -> dict[str, str]:
+    """The options asked for that this product has, by the store's own keys: size and colour
+    as the size/colour rules read them, and any option value of the catalogue the customer
+    named ("walnut" -> material: Walnut; "negro" -> Color: Black)."""
+    keys = {k for v in product.variants for k in v.options}
+    wanted = {k: str(slots[k]) for k in ("size", "colour") if slots.get(k) and k in keys}
+    for key, value in (slots.get("options") or {}).items():
+        if key in keys:
+            wanted[key] = str(value)
+    return wanted
+
+
+def stock_args(product: Product, wanted: dict[str, str]) -> dict[str, Any]:
+    """check_stock / suggest_alternatives arguments: size and colour, the rest as options."""
+    args: dict[str, Any] = {"product_id": product.id}
+    args.update({k: v for k, v in wanted.items() if k in ("size", "colour")})
+    others = {k: v for k, v in wanted.items() if k not in ("size", "colour")}
+    if others:
+        args["options"] = others
+    return args
+
+
+def options_summary(product: Product, in_stock_only: bool = False) -> str:
+    """'material: Oak, Walnut; finish: Matte' for a product whose options are not size/colour."""
+    keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
+    parts = [
+        f"{key}: {', '.join(values)}"
+        for key in keys
+        if key not in ("size", "colour") and (values := option_values(product, key, in_stock_only))
+    ]
+    return "; ".join(parts)
+
+
 @handles("product_inquiry")
 async def product_questions(ctx: FlowContext) -> None:
     """A restock request (now or still pending from an earlier turn), else the product itself."""
@@ -55,15 +90,17 @@ async def product_inquiry(ctx: FlowContext, flow: str = "product_inquiry") -> No
         return
     lang = ctx.language
     currency = ctx.deps.currency
-    wanted = {k: slots[k] for k in ("size", "colour") if slots.get(k)}
+    wanted = wanted_options(product, slots)
     if not wanted:
+        others = options_summary(product, True)
         ctx.say(
-            "product_details",
+            "product_details_options" if others else "product_details",
             product=product.name,
             description=product.description or "",
             price=format_money(variant_price(product, None), lang, currency),
             colours=", ".join(option_values(product, "colour", True)) or "-",
             sizes=", ".join(option_values(product, "size", True)) or "-",
+            options=others,
         )
         if "size" in {k for v in product.variants for k in v.options}:
             ctx.ask("ask_size", "size", flow, product=product.name)
@@ -72,13 +109,13 @@ async def product_inquiry(ctx: FlowContext, flow: str = "product_inquiry") -> No
         return
     rows = await ctx.call_tool(
         "check_stock",
-        {"product_id": product.id, **wanted},
+        stock_args(product, wanted),
         lambda m: f"{sum(r['in_stock'] for r in m)} of {len(m)} matching variants in stock",
     )
     variants = {v.id: v for v in product.variants}
     matches = [(variants[r["variant_id"]], r["in_stock"]) for r in rows]
     in_stock = [v for v, ok in matches if ok]
-    label = " / ".join(str(wanted[k]) for k in ("size", "colour") if k in wanted)
+    label = " / ".join(wanted.values())
     if in_stock:
         variant = in_stock[0]
         ctx.say(
@@ -91,18 +128,20 @@ async def product_inquiry(ctx: FlowContext, flow: str = "product_inquiry") -> No
         ctx.done()
         return
     if not matches:
+        others = options_summary(product)
         ctx.say(
-            "variant_unknown",
+            "variant_unknown_options" if others else "variant_unknown",
             product=product.name,
             variant=label,
             sizes=", ".join(option_values(product, "size")) or "-",
             colours=", ".join(option_values(product, "colour")) or "-",
+            options=others,
         )
         ctx.done()
         return
     alternatives = await ctx.call_tool(
         "suggest_alternatives",
-        {"product_id": product.id, **wanted},
+        stock_args(product, wanted),
         lambda alts: f"{len(alts)} alternatives",
     )
     listed = [
@@ -183,7 +222,7 @@ async def restock(ctx: FlowContext) -> None:
     if product is None:
         ctx.ask("product_not_found", "product", flow)
         return
-    wanted = {k: str(ctx.slots[k]).lower() for k in ("size", "colour") if ctx.slots.get(k)}
+    wanted = wanted_options(product, ctx.slots)
     variant = find_variant(product, wanted)
     await ctx.call_tool(
         "subscribe_restock",
