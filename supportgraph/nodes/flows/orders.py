@@ -143,11 +143,27 @@ async def track_order(ctx: FlowContext) -> None:
             eta=format_date(fulfilment.eta, lang) if fulfilment.eta else "",
             delivered=format_date(fulfilment.delivered_at, lang),
         )
-    key = f"order_status_{order.status}"
-    if order.status == "shipped" and fulfilment and not fulfilment.eta:
-        key = "order_status_shipped_no_eta"
-    ctx.say(key, **params)
+    ctx.say(status_key(order.status, fulfilment), **params)
     ctx.done()
+
+
+def status_key(status: str, fulfilment: Fulfilment | None) -> str:
+    """The status reply that says only what the store knows: many shops' exports have no
+    delivery dates or tracking numbers, and the reply must not show a dash in their place."""
+    carrier = fulfilment.carrier if fulfilment else None
+    if status == "delivered":
+        if not carrier:
+            return "order_status_delivered_plain"
+        dated = fulfilment is not None and fulfilment.delivered_at
+        return "order_status_delivered" if dated else "order_status_delivered_by"
+    if status == "shipped":
+        if fulfilment is None or not carrier:
+            return "order_status_shipped_plain"
+        if not fulfilment.tracking_number:
+            return "order_status_shipped_untracked"
+        if not fulfilment.eta:
+            return "order_status_shipped_no_eta"
+    return f"order_status_{status}"
 
 
 @handles("shipping")
