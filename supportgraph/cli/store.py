@@ -39,7 +39,7 @@ def store_load(
 
     \b
       supportgraph store load store.json
-      supportgraph store load --format shopify --orders orders_export.csv --products products_export.csv
+      supportgraph store load -f shopify --orders orders_export.csv --products products_export.csv
       supportgraph store load --format shopify ./shopify-export/
     """
     from supportgraph.backends.formats import SourceError, StoreSource, get_format

@@ -1,7 +1,7 @@
 """Store formats: the ways a shop's data can be read into a `Store` (docs/shop-data.md).
 
-One module per format, each defining `FORMAT = StoreFormat(...)` (see `base.py`): `native`
-(the documented JSON), `shopify` (Shopify's orders and products CSV exports). Modules are
+One module (or package) per format, each defining `FORMAT = StoreFormat(...)` (`base.py`):
+`native` (the documented JSON), `shopify` (Shopify's orders and products CSV exports). They are
 discovered, so a new format is one new module; `supportgraph store load --format <name>` and
 `supportgraph store formats` list whatever is here.
 """
