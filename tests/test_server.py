@@ -324,7 +324,8 @@ def test_replay_endpoints_fork_and_rerun_for_admins_only(http: httpx.Client) -> 
     assert fork.status_code == 200, fork.text
     branch = fork.json()
     assert branch["parent_thread"] == thread and branch["from_turn"] == 2
-    assert "couldn't find order SG-10001" in branch["record"]["reply"]  # Carlos's account
+    # Carlos's details with Anna's order: not verified, and not told whose order it is.
+    assert "couldn't verify those details for order SG-10001" in branch["record"]["reply"]
     assert "carlos.garcia" not in fork.text  # redacted unless show_pii
     report = http.post(f"/v1/threads/{thread}/rerun", headers=auth(ADMIN)).json()
     assert report["diverged"] is False and len(report["turns"]) == 2

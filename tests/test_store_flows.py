@@ -104,7 +104,7 @@ async def test_another_customers_order_cannot_be_changed(shop: SupportAgent) -> 
     records = await converse(
         shop, "other", "cancel order SG-10005", "anna.schmidt@example.com", "yes"
     )
-    assert "couldn't find order SG-10005" in records[1].reply
+    assert "couldn't verify those details for order SG-10005" in records[1].reply
     assert any(c.name == "get_order_details" and not c.ok for c in records[1].tool_calls)
     assert await order_status(shop, "SG-10005") == "pending"
     assert store_of(shop).writes_log() == []
@@ -273,7 +273,7 @@ async def test_several_requests_and_a_correction_in_one_conversation(shop: Suppo
         "cancel order SG-10001",
         "yes",
     )
-    assert "couldn't find" in records[1].reply
+    assert "couldn't verify" in records[1].reply
     assert "DHL4019283746" in records[2].reply
     assert records[3].intent == "shipping" and records[3].retrieved
     assert await order_status(shop, "SG-10001") == "cancelled"
