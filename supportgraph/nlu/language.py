@@ -11,6 +11,7 @@ import functools
 import hashlib
 import os
 import pickle
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +32,22 @@ def short_lexicon(vocab: Vocabulary) -> dict[str, str]:
         for word in chat_words:
             lexicon.setdefault(normalize(word), code)
     return lexicon
+
+
+def marker_patterns(vocab: Vocabulary) -> dict[str, re.Pattern[str]]:
+    """Language -> its markers (vocab `detection.markers`), matched on lower-case text with
+    its accents: "ř" is Czech, "ø" is not Swedish."""
+    return {
+        code: re.compile("|".join(f"(?:{m})" for m in markers))
+        for code, markers in vocab.by_language("detection", "markers").items()
+        if markers
+    }
+
+
+# A close call between neighbours is settled by markers only among the detector's top few
+# candidates, each with at least this probability.
+MARKER_CANDIDATES = 3
+MARKER_MIN_PROBABILITY = 0.02
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,7 @@ class LanguageDetector:
         # words goes to the language the customer most likely writes in.
         self.preferred = self.worded if preferred is None else preferred
         self.short_lexicon = short_lexicon(vocab)
+        self.markers = marker_patterns(vocab)
 
     @cached_property
     def _model(self) -> Any:
@@ -83,6 +101,9 @@ class LanguageDetector:
         if n_words <= 2:
             return self._short(signal, previous)
         lang, prob = self._model.classify(signal)
+        marked = self._by_markers(signal, str(lang))
+        if marked is not None:
+            return marked
         if prob < 0.7:
             ranked = dict(self._model.rank(signal)[:3])
             if previous and previous in ranked:
@@ -93,6 +114,23 @@ class LanguageDetector:
                     if candidate in self.preferred and prob - p < 0.4:
                         return LanguageGuess(str(candidate), float(p), "model")
         return LanguageGuess(str(lang), float(prob), "model")
+
+    def _by_markers(self, signal: str, top: str) -> LanguageGuess | None:
+        """Danish or Norwegian, Croatian or Serbian, Indonesian or Malay: the detector's
+        character n-grams barely tell neighbours apart; their own words do."""
+        candidates = [
+            (str(code), float(p))
+            for code, p in self._model.rank(signal)[:MARKER_CANDIDATES]
+            if p >= MARKER_MIN_PROBABILITY and str(code) in self.markers
+        ]
+        if len(candidates) < 2:
+            return None
+        lower = signal.lower()
+        votes = {code: len(self.markers[code].findall(lower)) for code, _ in candidates}
+        best = max(candidates, key=lambda c: (votes[c[0]], c[0] == top))
+        if best[0] != top and votes[best[0]] > votes.get(top, 0):
+            return LanguageGuess(best[0], best[1], "markers")
+        return None
 
     def _short(self, signal: str, previous: str | None) -> LanguageGuess:
         votes: dict[str, int] = {}

@@ -40,7 +40,9 @@ TEXT = "a text (may be empty)"
 # Every section a reply language must have, and what each holds. The code that reads a
 # section says why it exists; en.yaml is the reference file with a comment on each.
 SCHEMA: dict[str, dict[str, str]] = {
-    "detection": {"short_words": WORDS, "called": WORDS},
+    # markers: words or letters only this language uses among its close neighbours (Danish
+    # "hvad"/Norwegian "hva"; Czech "ř"/Slovak "ä"): they settle a close call of the detector.
+    "detection": {"short_words": WORDS, "called": WORDS, "markers": PATTERNS},
     "confirmation": {
         "yes_words": WORDS,
         "yes_phrases": WORDS,
@@ -90,7 +92,7 @@ SCHEMA: dict[str, dict[str, str]] = {
 }
 # What a detect-only language may have besides name and rank.
 DETECT_ONLY_SCHEMA: dict[str, dict[str, str]] = {
-    "detection": {"short_words": WORDS},
+    "detection": {"short_words": WORDS, "markers": PATTERNS},
     "escalation": {"legal_terms": WORDS},
     "fraud": {"alone": PATTERNS},
 }
