@@ -55,6 +55,7 @@ CATALOGUE: tuple[Intent, ...] = (
         "order_modification",
         "flow",
         "cancel an order, change its address, items or payment",
+        slots=frozenset({"order_id"}),
         topics=("orders",),
     ),
     Intent(
@@ -76,6 +77,7 @@ CATALOGUE: tuple[Intent, ...] = (
         "returns_refunds",
         "flow",
         "return, exchange, refund",
+        slots=frozenset({"order_id"}),
         topics=("returns", "warranty"),
     ),
     Intent(
@@ -88,6 +90,7 @@ CATALOGUE: tuple[Intent, ...] = (
         "payment",
         "flow",
         "payment methods, failed or double payments",
+        slots=frozenset({"order_id"}),
         topics=("payment",),
     ),
     Intent(

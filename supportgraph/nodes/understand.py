@@ -27,7 +27,7 @@ NLU_CHARS = 1000  # classify the start of a very long message; the rest adds noi
 
 # Which entity answers which awaited slot.
 SLOT_ANSWERS = {
-    "order_id": {"order_id"},
+    "order_id": {"order_id", "email", "name"},  # an email: verify first, then list their orders
     "email": {"email", "name", "zip"},
     "name_zip": {"name", "zip", "email"},
     "zip": {"zip"},
@@ -36,6 +36,8 @@ SLOT_ANSWERS = {
     "colour": {"colour"},
 }
 SWITCH_CONFIDENCE = 0.6
+RETURN_KINDS = {"return", "exchange"}
+CHANGE_KINDS = {"cancel", "address", "payment_method"}
 # Entities the model may add: plain values (ids, contact data, sizes) the flows use as is.
 MODEL_ENTITIES = {
     "order_id",
@@ -64,15 +66,24 @@ def _follows_up(
     return bool(relevant & set(entities)) and unsure and word_count(text) <= 6
 
 
+def takes_order_ids(intent: str | None) -> bool:
+    """The intent's flow acts on one order (the catalogue lists order_id among its slots)."""
+    found = intent_of(intent) if intent else None
+    return found is not None and "order_id" in found.slots
+
+
 async def resolve_order_reference(
-    deps: Deps, text: str, entities: dict[str, Any], awaiting: str | None
+    deps: Deps, text: str, entities: dict[str, Any], awaiting: str | None, active: str | None
 ) -> bool:
     """Put the order id as the store spells it in `entities`, whatever way it was typed.
 
     "w1234567", "# W 1234567" and "order 1042" name "#W1234567" and "#1042" when the store
     has them; a reference the store does not know stays as typed (the flow says "not found"
     after identity, the same reply as for another customer's order)."""
-    for ref in order_references(text, bare_numbers=awaiting == "order_id"):
+    # A bare "3720" names an order when we asked for one or an order flow is under way ("no,
+    # I mean 3720" after a list of orders); it is only ever tried against the store.
+    takes_orders = awaiting == "order_id" or takes_order_ids(active)
+    for ref in order_references(text, bare_numbers=takes_orders):
         order = await deps.store.get_order(ref)
         if order is not None:
             entities["order_id"] = order.id
@@ -85,7 +96,8 @@ async def resolve_order_reference(
 
 # What only the shop has: a message naming one of its products or options (or, in a flow, a
 # size or colour) is about the shop, whatever the classifier thought of the rest of it.
-CATALOGUE_REFERENCES = {"product_id", "product_type", "options"}
+# (product_type is not one: its words are generic vocab, "hat" is German for "has").
+CATALOGUE_REFERENCES = {"product_id", "options"}
 IN_FLOW_REFERENCES = {"size", "colour"}
 FOLLOW_UP_WORDS = 6
 
@@ -112,9 +124,11 @@ def rescued(
     found = set(entities)
     if state.active_flow and (CATALOGUE_REFERENCES | IN_FLOW_REFERENCES) & found:
         return state.active_flow, probability, uncertainty  # "yes, but size 45 instead"
+    previous = state.active_flow or state.intent
+    if store_order and takes_order_ids(previous):
+        return str(previous), probability, uncertainty  # "no, I mean 3720"
     if store_order or CATALOGUE_REFERENCES & found:
         return name, probability, uncertainty
-    previous = state.active_flow or state.intent
     if previous == name and word_count(text) <= FOLLOW_UP_WORDS:
         return name, probability, uncertainty
     return None
@@ -124,7 +138,9 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
     deps = deps_of(runtime)
     text = state.text[:NLU_CHARS]
     entities = extract_entities(text, deps.catalogue)
-    store_order = await resolve_order_reference(deps, text, entities, state.awaiting)
+    store_order = await resolve_order_reference(
+        deps, text, entities, state.awaiting, state.active_flow or state.intent
+    )
     sentiment = round(score_sentiment(text, state.language), 3)
     awaiting = state.awaiting
     active = state.active_flow
@@ -162,6 +178,15 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
             usage = add_usage(state.llm_usage, outcome)
     else:  # emoji or punctuation only: nothing to classify
         intent, confidence, uncertainty = "out_of_scope", 0.0, 1.0
+
+    if (
+        intent == "order_modification"
+        and RETURN_KINDS & kinds(text)
+        and not (CHANGE_KINDS & kinds(text))
+    ):
+        # "send back the chair from order 1042": a return, which the classifier confuses with
+        # a change to the order (the change flow would hand it over anyway).
+        intent = "returns_refunds"
 
     if asks_for_human(text) and (intent == "human_agent" or word_count(text) <= 8):
         intent, confidence, uncertainty = "human_agent", max(confidence, 0.9), 0.0

@@ -41,7 +41,9 @@ def wanted_options(product: Product, slots: dict[str, Any]) -> dict[str, str]:
     as the size/colour rules read them, and any option value of the catalogue the customer
     named ("walnut" -> material: Walnut; "negro" -> Color: Black)."""
     keys = {k for v in product.variants for k in v.options}
-    wanted = {k: str(slots[k]) for k in ("size", "colour") if slots.get(k) and k in keys}
+    wanted: dict[str, str] = {
+        k: str(slots[k]) for k in ("size", "colour") if slots.get(k) and k in keys
+    }
     for key, value in (slots.get("options") or {}).items():
         if key in keys:
             wanted[key] = str(value)
