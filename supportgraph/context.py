@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from supportgraph.knowledge.index import KnowledgeBase
     from supportgraph.llm.service import LLMService
+    from supportgraph.nlu.fraud import FraudModel
     from supportgraph.nlu.intents import IntentClassifier
 
 
@@ -57,6 +58,13 @@ class Deps:
                 self.settings.resolved_data_dir() / "models",
                 [extra] if extra.exists() else None,
             )
+
+    @cached_property
+    def fraud(self) -> FraudModel | None:
+        from supportgraph.nlu.fraud import FraudModel
+
+        with self._lock:
+            return FraudModel.load_or_train(self.settings.resolved_data_dir() / "models")
 
     @cached_property
     def tools(self) -> dict[str, BaseTool]:
@@ -116,6 +124,7 @@ class Deps:
         """Load models now (for long-running processes) instead of on the first turn."""
         self.language.warm()
         _ = self.intents
+        _ = self.fraud
         if kb:
             _ = self.kb
 

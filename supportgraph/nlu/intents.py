@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +24,13 @@ from typing import Any
 
 from supportgraph.domain.intents import INTENT_NAMES
 from supportgraph.domain.text import normalize
+from supportgraph.nlu.model_cache import cache_key, cached_fit
 
 INTENTS = INTENT_NAMES  # the labels: the intent catalogue (domain/intents.py)
 DATA_DIR = Path(__file__).parent / "data"
 TRAIN_FILE = DATA_DIR / "intents_train.json"
 # Examples in the shape of intents_train.json, read after it (absent files are skipped).
-TRAIN_FILES = (TRAIN_FILE, DATA_DIR / "intents_real.json")
+TRAIN_FILES = (TRAIN_FILE, DATA_DIR / "intents_real.json", DATA_DIR / "intents_more.json")
 BACKGROUND_FILE = DATA_DIR / "background.json"  # {lang: [...]}: out_of_scope
 REJECTION_FILE = DATA_DIR / "rejection.json"
 REJECTED = "out_of_scope"
@@ -182,27 +182,14 @@ class IntentClassifier:
         cls, cache_dir: Path | None, extra_files: list[Path] | None = None
     ) -> IntentClassifier:
         texts, labels = load_examples(extra_files)
-        if cache_dir is None:
-            return cls.train(texts, labels)
-        import sklearn
-
-        key = hashlib.sha256(
-            json.dumps([texts, labels, sklearn.__version__, BACKGROUND_WEIGHT, "v3"]).encode()
-        ).hexdigest()[:16]
-        cache = cache_dir / f"intent-model-{key}.pkl"
-        if cache.exists():
-            try:
-                with cache.open("rb") as fh:
-                    return cls(pickle.load(fh))
-            except Exception:  # a corrupt or foreign cache is rebuilt, never fatal
-                cache.unlink(missing_ok=True)
-        model = cls.train(texts, labels)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(model.pipeline, fh)
-        tmp.replace(cache)
-        return model
+        key = cache_key(texts, labels, BACKGROUND_WEIGHT, "v3")
+        pipeline = cached_fit(
+            cache_dir,
+            "intent-model",
+            key,
+            lambda: fit(build_pipeline(), [prepare(t) for t in texts], labels),
+        )
+        return cls(pipeline)
 
     def classify(self, text: str, language: str | None = None) -> IntentGuess:
         """The intent of `text`; an in-scope guess below the language's rejection threshold

@@ -8,9 +8,6 @@ languages and their chat words are data: supportgraph/nlu/vocab/<lang>.yaml.
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
-import pickle
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from supportgraph.domain.text import normalize
+from supportgraph.nlu.model_cache import cache_key, cached_fit
 from supportgraph.nlu.text import NOISE_RE, word_count, words
 from supportgraph.nlu.vocab import FALLBACK_LANGUAGE, Vocabulary, load_vocab
 
@@ -166,21 +164,11 @@ def _identifier(languages: tuple[str, ...], cache_dir: Path | None) -> Any:
     import py3langid
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    key = hashlib.sha256(f"{py3langid.__file__}:{sorted(languages)}:v1".encode()).hexdigest()[:12]
-    cache = cache_dir / f"langid-{key}.pkl" if cache_dir else None
-    if cache and cache.exists():
-        try:
-            with cache.open("rb") as fh:
-                return pickle.load(fh)  # our own cache file, written below
-        except Exception:  # a corrupt cache is rebuilt, never fatal
-            cache.unlink(missing_ok=True)
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(languages))
-    if cache:
+    def build() -> Any:
+        identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        identifier.set_languages(list(languages))
         identifier._full_model = None  # only needed to change languages later
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(identifier, fh, protocol=5)
-        tmp.replace(cache)
-    return identifier
+        return identifier
+
+    key = cache_key(py3langid.__file__, sorted(languages), "v1")
+    return cached_fit(cache_dir, "langid", key, build)

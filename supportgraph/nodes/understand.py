@@ -100,6 +100,7 @@ async def resolve_order_reference(
 CATALOGUE_REFERENCES = {"product_id", "options"}
 IN_FLOW_REFERENCES = {"size", "colour"}
 FOLLOW_UP_WORDS = 6
+FOLLOW_UP_READINGS = 3  # the topic so far must be among the best shop readings
 
 
 def rescued(
@@ -112,7 +113,7 @@ def rescued(
     """The shop intent for an out_of_scope reading the store or the conversation contradicts.
 
     "Tell me about the Merino Wool Sweater" names a product of the catalogue; "ok and to
-    Spain?" after a shipping answer continues it (its best shop reading is that topic). Another
+    Spain?" after a shipping answer continues it (that topic is among its best shop readings). Another
     company's order never resolves against our store, so it stays out of scope."""
     if guess.intent != "out_of_scope":
         return None
@@ -129,8 +130,9 @@ def rescued(
         return str(previous), probability, uncertainty  # "no, I mean 3720"
     if store_order or CATALOGUE_REFERENCES & found:
         return name, probability, uncertainty
-    if previous == name and word_count(text) <= FOLLOW_UP_WORDS:
-        return name, probability, uncertainty
+    shop_readings = [n for n, _ in guess.ranking if n != "out_of_scope"][:FOLLOW_UP_READINGS]
+    if previous in shop_readings and word_count(text) <= FOLLOW_UP_WORDS:
+        return str(previous), dict(guess.ranking)[str(previous)], uncertainty
     return None
 
 

@@ -195,3 +195,21 @@ async def test_a_vip_escalation_is_at_least_high_priority(deps: Deps) -> None:
     assert offer["escalation_status"] == "offered"
     critical = await escalate(turn("this is fraud", customer_segment="vip"), Runtime(context=deps))
     assert critical["escalation"]["priority"] == "critical"  # never lowered
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my bank rang about a purchase from your shop this morning that I know nothing about",
+        "alguien en otra ciudad esta comprando con mis datos",
+        "une personne que je ne connais pas fait des achats avec mes infos",
+    ],
+)
+def test_reports_no_word_list_foresees_are_caught_by_the_fraud_classifier(
+    deps: Deps, text: str
+) -> None:
+    from supportgraph.nlu.fraud import rule_signal
+
+    assert rule_signal(text) is None  # the rules alone would miss it
+    action, reason, priority = decide(turn(text, intent="payment"), deps)
+    assert (action, priority, reason) == ("handoff", "critical", "legal_or_fraud:reported_fraud")
