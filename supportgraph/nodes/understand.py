@@ -110,11 +110,19 @@ def rescued(
     text: str,
     store_order: bool,
 ) -> tuple[str, float, float] | None:
-    """The shop intent for an out_of_scope reading the store or the conversation contradicts.
+    """The shop intent for a reading the store or the conversation contradicts.
 
     "Tell me about the Merino Wool Sweater" names a product of the catalogue; "ok and to
-    Spain?" after a shipping answer continues it (that topic is among its best shop readings). Another
-    company's order never resolves against our store, so it stays out of scope."""
+    Spain?" after a shipping answer continues it (that topic is among its best shop
+    readings); "yes, but size 45 instead" in an exchange continues the exchange, whatever a
+    weak reading says. Another company's order never resolves against our store, so it stays
+    out of scope."""
+    found = set(entities)
+    in_flow = (CATALOGUE_REFERENCES | IN_FLOW_REFERENCES) & found
+    weak = guess.intent == "out_of_scope" or guess.confidence < SWITCH_CONFIDENCE
+    if state.active_flow and guess.intent != state.active_flow and weak and in_flow:
+        probability = dict(guess.ranking).get(state.active_flow, 0.0)
+        return state.active_flow, probability, round(1.0 - min(0.6, guess.confidence), 3)
     if guess.intent != "out_of_scope":
         return None
     shop = next(((name, p) for name, p in guess.ranking if name != "out_of_scope"), None)
@@ -122,9 +130,6 @@ def rescued(
         return None
     name, probability = shop
     uncertainty = round(max(0.0, min(1.0, 1.0 - probability * 1.6)), 3)
-    found = set(entities)
-    if state.active_flow and (CATALOGUE_REFERENCES | IN_FLOW_REFERENCES) & found:
-        return state.active_flow, probability, uncertainty  # "yes, but size 45 instead"
     previous = state.active_flow or state.intent
     if store_order and takes_order_ids(previous):
         return str(previous), probability, uncertainty  # "no, I mean 3720"
@@ -181,14 +186,14 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
     else:  # emoji or punctuation only: nothing to classify
         intent, confidence, uncertainty = "out_of_scope", 0.0, 1.0
 
-    if (
-        intent == "order_modification"
-        and RETURN_KINDS & kinds(text)
-        and not (CHANGE_KINDS & kinds(text))
-    ):
-        # "send back the chair from order 1042": a return, which the classifier confuses with
-        # a change to the order (the change flow would hand it over anyway).
-        intent = "returns_refunds"
+    if intent == "order_modification" and not CHANGE_KINDS & kinds(text):
+        # "send back the chair from order 1042" is a return, "¿ya se entregó el pedido 3720?"
+        # a tracking question: both read like a change to the order to the classifier.
+        asked = kinds(text)
+        if RETURN_KINDS & asked:
+            intent = "returns_refunds"
+        elif "status" in asked:
+            intent = "order_tracking"
 
     if asks_for_human(text) and (intent == "human_agent" or word_count(text) <= 8):
         intent, confidence, uncertainty = "human_agent", max(confidence, 0.9), 0.0
