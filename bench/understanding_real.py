@@ -208,9 +208,11 @@ async def main() -> None:
     near = [r for r in off_topic if r.get("near_scope")]
     off_hits = [rejected(rec) for rec in off_records]
     off_by = dict(zip((id(r) for r in off_topic), off_hits, strict=True))
-    handed = sum(
-        1 for rec in off_records if rec.escalation.action == "handoff" and not critical(rec)
-    )
+    handed_reasons: dict[str, int] = defaultdict(int)
+    for rec in off_records:
+        if rec.escalation.action == "handoff":
+            handed_reasons[str(rec.escalation.reason).split(":")[0]] += 1
+    handed = sum(handed_reasons.values())
     fraud_rows = [r for r in fraud if r["fraud"]]
     normal_rows = [r for r in fraud if not r["fraud"]]
     fraud_by = {id(r): critical(rec) for r, rec in zip(fraud, fraud_records, strict=True)}
@@ -245,7 +247,14 @@ async def main() -> None:
         ],
         rows,
     )
-    print(f"\noff-topic messages handed to a person (not offered): {handed}")
+    print(
+        f"\noff-topic messages handed to a person (not only offered one): {handed}"
+        + (
+            f" ({', '.join(f'{k} {v}' for k, v in sorted(handed_reasons.items()))})"
+            if handed
+            else ""
+        )
+    )
     styles: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row, hit in zip(in_scope, right, strict=True):
         styles[row.get("style", "-")][0] += int(hit)
