@@ -33,6 +33,7 @@ class Lexicon:
     fillers: frozenset[str]  # politeness around a yes: "yes thanks", "that is correct"
     legal_re: re.Pattern[str]
     human_re: re.Pattern[str]
+    other_agents_re: re.Pattern[str]
 
     @classmethod
     def from_vocab(cls, vocab: Vocabulary) -> Lexicon:
@@ -43,6 +44,7 @@ class Lexicon:
             fillers=frozenset(vocab.words("confirmation", "fillers")),
             legal_re=_phrase_re(vocab.words("escalation", "legal_terms")),
             human_re=_phrase_re(vocab.words("escalation", "human_terms")),
+            other_agents_re=_phrase_re(vocab.words("escalation", "other_agents")),
         )
 
 
@@ -56,8 +58,14 @@ def legal_term(text: str, vocab: Vocabulary | None = None) -> str | None:
     return match.group(1) if match else None
 
 
+def names_other_agent(text: str, vocab: Vocabulary | None = None) -> bool:
+    """ "my travel agent", "agente inmobiliario": someone else's agent, not one of ours."""
+    return lexicon_for(vocab).other_agents_re.search(normalize(text)) is not None
+
+
 def asks_for_human(text: str, vocab: Vocabulary | None = None) -> bool:
-    return lexicon_for(vocab).human_re.search(normalize(text)) is not None
+    lex = lexicon_for(vocab)
+    return lex.human_re.search(lex.other_agents_re.sub(" ", normalize(text))) is not None
 
 
 def confirmation(text: str, vocab: Vocabulary | None = None) -> bool | None:

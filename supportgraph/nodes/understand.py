@@ -17,7 +17,7 @@ from supportgraph.domain.lookup import reference_key
 from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.entities import extract_entities, order_references
 from supportgraph.nlu.intents import IntentGuess
-from supportgraph.nlu.lexicon import asks_for_human, confirmation
+from supportgraph.nlu.lexicon import asks_for_human, confirmation, names_other_agent
 from supportgraph.nlu.requests import kinds, parse_address
 from supportgraph.nlu.sentiment import score_sentiment
 from supportgraph.nlu.text import has_text, word_count
@@ -197,6 +197,9 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
 
     if asks_for_human(text) and (intent == "human_agent" or word_count(text) <= 8):
         intent, confidence, uncertainty = "human_agent", max(confidence, 0.9), 0.0
+    elif intent == "human_agent" and names_other_agent(text):
+        # "can you recommend a good travel agent": the word, not a wish to talk to us.
+        intent = "out_of_scope"
 
     said = confirmation(text) if awaiting in ("confirmation", "handoff_offer") else None
     if said is not None:

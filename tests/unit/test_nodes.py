@@ -255,3 +255,15 @@ async def test_a_short_follow_up_continues_the_topic_it_belongs_to(deps: Deps) -
         run(deps),
     )
     assert off_topic["intent"] == "out_of_scope"
+
+
+async def test_someone_elses_agent_is_no_request_for_a_person(deps: Deps) -> None:
+    from supportgraph.nodes.understand import understand
+
+    for text, intent in [
+        ("can you recommend a good travel agent", "out_of_scope"),
+        ("mi agente inmobiliario no contesta", "out_of_scope"),
+        ("I want to talk to a human agent", "human_agent"),
+    ]:
+        update = await understand(state("greeting", text, language="en"), run(deps))
+        assert update["intent"] == intent, text

@@ -49,7 +49,8 @@ SCHEMA: dict[str, dict[str, str]] = {
         "no_words": WORDS,
         "fillers": WORDS,
     },
-    "escalation": {"legal_terms": WORDS, "human_terms": WORDS},
+    # other_agents: someone else's agent ("travel agent"): no request for one of ours.
+    "escalation": {"legal_terms": WORDS, "human_terms": WORDS, "other_agents": WORDS},
     # Fraud and account security (supportgraph/nlu/fraud.py says how the lists combine).
     "fraud": {
         "alone": PATTERNS,
