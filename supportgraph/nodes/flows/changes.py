@@ -24,6 +24,7 @@ from supportgraph.templates import format_money
 REFUSAL_KEYS = {
     "not_eligible": "refuse_not_eligible",
     "return_window_passed": "refuse_return_window",
+    "return_window_passed_ordered": "refuse_return_window_ordered",
     "no_delivery_date": "refuse_no_delivery_date",
     "out_of_stock": "refuse_out_of_stock",
     "unknown_variant": "refuse_unknown_variant",
@@ -125,9 +126,12 @@ def check_eligible(ctx: FlowContext, tool: str, order: Order) -> bool:
     refusal = eligibility(tool, order, ctx.today(), ctx.deps.settings.return_window())
     if refusal is None:
         return True
+    reason = refusal.reason
+    if reason == "return_window_passed" and refusal.detail.startswith("ordered"):
+        reason = "return_window_passed_ordered"  # counted from the order date: say so
     refuse(
         ctx,
-        refusal.reason,
+        reason,
         order_id=order.id,
         status=ctx.deps.templates.render(f"status.{order.status}", ctx.language),
         days=ctx.deps.settings.return_window_days,
@@ -402,7 +406,9 @@ async def payment(ctx: FlowContext) -> bool:
             amount=amount,
         )
     else:
-        ctx.say("payment_status", order_id=order.id, status=status["status"], amount=amount)
+        # An order the shop's export lists no payment for says so, never "is none".
+        key = "payment_status_none" if status["status"] == "none" else "payment_status"
+        ctx.say(key, order_id=order.id, status=status["status"], amount=amount)
         ctx.done()
     return True
 
