@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from supportgraph.domain.lookup import reference_key
 from supportgraph.domain.text import normalize
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
@@ -143,6 +144,8 @@ class Catalogue:
     # Every option value of the catalogue, whatever its key: normalized value -> (key, value as
     # the store spells it). "walnut" -> ("material", "Walnut"), "black" -> ("Color", "Black").
     option_values: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # reference_key of a product's or variant's id -> the product id ("SKU 45012300140337")
+    product_keys: dict[str, str] = field(default_factory=dict)
     _option_re: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
 
     def option_pattern(self) -> re.Pattern[str] | None:
@@ -164,15 +167,18 @@ class Catalogue:
             if "size" in v.options
         }
         values: dict[str, tuple[str, str]] = {}
+        keys: dict[str, str] = {}
         for p in products:
+            keys.setdefault(reference_key(p.id), p.id)
             for v in p.variants:
+                keys.setdefault(reference_key(v.id), p.id)
                 for key, value in v.options.items():
                     norm = normalize(str(value))
                     # Bare numbers and one or two letters (42, M, XL) are sizes or quantities
                     # as often as options: the size rules read those.
                     if len(norm) > 2 and not norm.replace(".", "").isdigit():
                         values.setdefault(norm, (key, str(value)))
-        return cls(items, sizes, values)
+        return cls(items, sizes, values, keys)
 
 
 def _option_match(
@@ -194,6 +200,18 @@ def _option_match(
         key, value = catalogue.option_values[norm]
         found.setdefault(key, value)
     return found
+
+
+def _product_by_id(text: str, catalogue: Catalogue) -> dict[str, str] | None:
+    """A product named by its id or a variant's ("item 8412300126171", "SKU P2002-3")."""
+    if not catalogue.product_keys:
+        return None
+    for token in re.findall(r"[\w-]*\d[\w-]*", text):
+        product_id = catalogue.product_keys.get(reference_key(token))
+        if product_id is not None and len(reference_key(token)) >= 4:
+            name = next((n for pid, n, _ in catalogue.products if pid == product_id), product_id)
+            return {"product_id": product_id, "product": name}
+    return None
 
 
 def _product_match(
@@ -324,7 +342,7 @@ def extract_entities(
                 found["colour"] = words.colours[token]
                 break
     if catalogue is not None:
-        product = _product_match(norm, catalogue, words)
+        product = _product_by_id(scrubbed, catalogue) or _product_match(norm, catalogue, words)
         if product:
             found.update(product)
         options = _option_match(norm, catalogue, found.get("colour"), found.get("product"))

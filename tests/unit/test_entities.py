@@ -208,3 +208,23 @@ def test_a_message_without_entities_gives_none() -> None:
     assert entities("ok thanks") == {}
     # Without a catalogue there is nothing to match products against: no product, no type.
     assert extract_entities("une robe rouge") == {"colour": "red"}
+
+
+def test_another_catalogues_products_and_options_are_found_by_its_own_ids_and_keys() -> None:
+    from supportgraph.domain.schema import Product, Variant
+
+    desk = Product(
+        id="8412300126171",
+        name="Halden Oak Writing Desk",
+        variants=[
+            Variant(id="45012300140337", options={"finish": "Walnut", "length": "48 in"}),
+            Variant(id="45012300201486", options={"finish": "Matte Black", "length": "60 in"}),
+        ],
+    )
+    catalogue = Catalogue.from_products([desk])
+    by_sku = extract_entities("is SKU 45012300201486 still available?", catalogue)
+    assert by_sku["product_id"] == "8412300126171"
+    asked = extract_entities("is the oak desk available in matte black, 60 in?", catalogue)
+    assert asked["product_id"] == "8412300126171"
+    # The store's own keys and spelling; "oak" names the product, not an option of it.
+    assert asked["options"] == {"finish": "Matte Black", "length": "60 in"}
