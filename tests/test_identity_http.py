@@ -160,7 +160,7 @@ def test_without_a_secret_tokens_are_refused_with_how_to_enable_them(
 ) -> None:
     with TestClient(create_app(app_settings(tmp_path, data_dir))) as off:
         refused = create(off, identity=make_token(SECRET, "C1001"))
-        assert refused.status_code == 501
+        assert refused.status_code == 400
         assert "SUPPORTGRAPH_IDENTITY_SECRET" in refused.json()["error"]["message"]
         assert threads_created(tmp_path) == 0
         # Threads without a token are created as always.

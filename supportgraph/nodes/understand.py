@@ -7,6 +7,7 @@ change awaits confirmation confirms it. A confident different intent is a topic 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -22,6 +23,8 @@ from supportgraph.nlu.requests import kinds, parse_address
 from supportgraph.nlu.sentiment import score_sentiment
 from supportgraph.nlu.text import has_text, word_count
 from supportgraph.nodes.llm_turn import add_usage, last_bot_message, llm_for, redactor_for
+
+log = logging.getLogger("supportgraph")
 
 NLU_CHARS = 1000  # classify the start of a very long message; the rest adds noise, not intent
 
@@ -84,7 +87,11 @@ async def resolve_order_reference(
     # I mean 3720" after a list of orders); it is only ever tried against the store.
     takes_orders = awaiting == "order_id" or takes_order_ids(active)
     for ref in order_references(text, bare_numbers=takes_orders):
-        order = await deps.store.get_order(ref)
+        try:
+            order = await deps.store.get_order(ref)
+        except Exception:  # understanding goes on with the id as typed; the flow's own
+            log.warning("order reference lookup failed", exc_info=True)  # lookup reports it
+            return False
         if order is not None:
             entities["order_id"] = order.id
             zip_code = entities.get("zip")
@@ -216,11 +223,15 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         intent, confidence, uncertainty = active, max(confidence, 0.9), 0.0
     elif awaiting in SLOT_ANSWERS and active:
         answers = SLOT_ANSWERS[awaiting] & set(entities)
-        flow = intent_of(active)
-        if "order_id" in entities and flow is not None and "order_id" in flow.slots:
-            answers.add("order_id")  # "sorry, the order is SG-10002": a correction
+        # "sorry, the order is SG-10002": a correction of the order the flow is about, unless
+        # the classifier is sure of another request ("actually, where is my order SG-10002?").
+        correction = "order_id" in entities and takes_order_ids(active)
         short_reply = word_count(text) <= 4
-        if answers or (short_reply and awaiting in ("email", "name_zip") and has_text(text)):
+        if (
+            answers
+            or correction
+            or (short_reply and awaiting in ("email", "name_zip") and has_text(text))
+        ):
             # Out of scope is no topic to switch to: "Camille Martin" when we asked for a name.
             if intent in (active, "out_of_scope") or confidence < SWITCH_CONFIDENCE or answers:
                 intent, confidence, uncertainty = active, max(confidence, 0.9), 0.0

@@ -160,7 +160,8 @@ def status_key(status: str, fulfilment: Fulfilment | None) -> str:
         if fulfilment is None or not carrier:
             return "order_status_shipped_plain"
         if not fulfilment.tracking_number:
-            return "order_status_shipped_untracked"
+            eta = fulfilment.eta
+            return "order_status_shipped_untracked_eta" if eta else "order_status_shipped_untracked"
         if not fulfilment.eta:
             return "order_status_shipped_no_eta"
     return f"order_status_{status}"

@@ -29,7 +29,7 @@ router = APIRouter(tags=["threads"])
     "/v1/threads",
     response_model=ThreadCreated,
     status_code=201,
-    responses=error_responses(401, 501),
+    responses=error_responses(400, 401),
 )
 async def create_thread(body: NewThread, request: Request, who: Caller = needs("client")) -> Any:
     settings = settings_of(request)
@@ -39,8 +39,10 @@ async def create_thread(body: NewThread, request: Request, who: Caller = needs("
     identity = body.identity.model_dump() if body.identity is not None else None
     try:
         info = await agent_of(request).create_thread(thread_id, who.key_id, metadata, identity)
-    except IdentityTokensDisabled as exc:  # a feature this server has off, not a bad token
-        raise HTTPException(501, str(exc)) from exc
+    except IdentityTokensDisabled as exc:
+        # The client sent a token this server is not set up to check: its request, not the
+        # server, is what cannot be served (a 5xx would page whoever runs the server).
+        raise HTTPException(400, str(exc)) from exc
     except IdentityTokenError as exc:  # nothing was created
         raise HTTPException(401, str(exc)) from exc
     return ThreadCreated(
