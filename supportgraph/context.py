@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from supportgraph.llm.service import LLMService
     from supportgraph.nlu.fraud import FraudModel
     from supportgraph.nlu.intents import IntentClassifier
+    from supportgraph.nlu.scope import OtherCompanies
 
 
 @dataclass
@@ -58,6 +59,12 @@ class Deps:
                 self.settings.resolved_data_dir() / "models",
                 [extra] if extra.exists() else None,
             )
+
+    @cached_property
+    def other_companies(self) -> OtherCompanies:
+        from supportgraph.nlu.scope import OtherCompanies
+
+        return OtherCompanies.load(self.settings.brand_dir)
 
     @cached_property
     def fraud(self) -> FraudModel | None:

@@ -148,6 +148,16 @@ def rescued(
     return None
 
 
+def about_another_company(deps: Deps, text: str, intent: str, entities: dict[str, Any]) -> bool:
+    """A request about another company's order, refund, payment or account (nlu/scope.py).
+    Questions about prices or products may name a competitor ("do you price match Amazon?")
+    and stay ours."""
+    owned = takes_order_ids(intent) or intent == "account"
+    if not owned or CATALOGUE_REFERENCES & set(entities):
+        return False
+    return deps.other_companies.named(text) is not None
+
+
 async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = deps_of(runtime)
     text = state.text[:NLU_CHARS]
@@ -166,6 +176,8 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         shop_reading = rescued(guess, entities, state, text, store_order)
         if shop_reading is not None:
             intent, confidence, uncertainty = shop_reading
+        elif not store_order and about_another_company(deps, text, intent, entities):
+            intent = "out_of_scope"  # "my amazon parcel is late": not our order to track
         llm = llm_for(deps, "understanding")
         if llm is not None:
             from supportgraph.llm.understanding import Understanding, merge_entities

@@ -267,3 +267,16 @@ async def test_someone_elses_agent_is_no_request_for_a_person(deps: Deps) -> Non
     ]:
         update = await understand(state("greeting", text, language="en"), run(deps))
         assert update["intent"] == intent, text
+
+
+async def test_another_companys_order_is_not_ours_to_handle(deps: Deps) -> None:
+    from supportgraph.nodes.understand import understand
+
+    for text, intent in [
+        ("my amazon parcel is two days late", "out_of_scope"),
+        ("quiero devolver algo que compré en zalando", "out_of_scope"),
+        ("do you price match amazon?", "pricing"),
+        ("where is my order SG-10002? I also ordered from ebay", "order_tracking"),
+    ]:
+        update = await understand(state("greeting", text, language="en"), run(deps))
+        assert update["intent"] == intent, text
