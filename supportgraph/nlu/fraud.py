@@ -102,12 +102,15 @@ class FraudModel:
     """A binary classifier: is this message a fraud or security report?"""
 
     def __init__(self, pipeline: Any) -> None:
+        from supportgraph.nlu.linear import LinearReader
+
         self.pipeline = pipeline
+        self.reader = LinearReader(pipeline)
 
     def probability(self, text: str) -> float:
         from supportgraph.nlu.intents import prepare
 
-        return float(self.pipeline.predict_proba([prepare(text)])[0][1])
+        return float(self.reader.probabilities(prepare(text))[1])
 
     @classmethod
     def load_or_train(cls, cache_dir: Path | None) -> FraudModel | None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from supportgraph.domain.intents import INTENT_NAMES
 from supportgraph.domain.text import normalize
+from supportgraph.nlu.linear import LinearReader
 from supportgraph.nlu.model_cache import cache_key, cached_fit
 
 INTENTS = INTENT_NAMES  # the labels: the intent catalogue (domain/intents.py)
@@ -163,6 +164,7 @@ class IntentClassifier:
     def __init__(self, pipeline: Any, rejection: Rejection | None = None) -> None:
         self.pipeline = pipeline
         self.labels: list[str] = list(pipeline.classes_)
+        self.reader = LinearReader(pipeline)
         self.rejection = rejection if rejection is not None else Rejection.load()
 
     @classmethod
@@ -194,7 +196,7 @@ class IntentClassifier:
     def classify(self, text: str, language: str | None = None) -> IntentGuess:
         """The intent of `text`; an in-scope guess below the language's rejection threshold
         comes back as out_of_scope, with the ranking kept (the model's runner-up reading)."""
-        probs = self.pipeline.predict_proba([prepare(text)])[0]
+        probs = self.reader.probabilities(prepare(text))
         ranking = sorted(zip(self.labels, probs, strict=True), key=lambda p: -p[1])
         top, p1 = ranking[0]
         if top != REJECTED and p1 < self.rejection.threshold(language):

@@ -70,3 +70,19 @@ def test_a_guess_below_its_languages_threshold_reads_as_out_of_scope(
     assert rejected.ranking[0][0] == guess.intent
     # Another language keeps its own (default) threshold.
     assert strict.classify(text, "fr").intent == guess.intent
+
+
+def test_the_fast_reader_gives_scikit_learns_probabilities(classifier: IntentClassifier) -> None:
+    import numpy as np
+
+    from supportgraph.nlu.fraud import FraudModel
+    from supportgraph.nlu.intents import prepare
+
+    fraud = FraudModel.load_or_train(None)
+    assert fraud is not None
+    for text in ["where is my order SG-10002?", "someone used my card", "hola"]:
+        prepared = prepare(text)
+        expected = classifier.pipeline.predict_proba([prepared])[0]
+        assert np.allclose(classifier.reader.probabilities(prepared), expected)
+        fraud_expected = fraud.pipeline.predict_proba([prepared])[0][1]
+        assert abs(fraud.probability(text) - fraud_expected) < 1e-9
