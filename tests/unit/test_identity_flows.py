@@ -8,28 +8,20 @@ from typing import Any
 
 import pytest
 
-from supportgraph.backends.memory import InMemoryStore
 from supportgraph.context import Deps
 from supportgraph.domain.records import ToolCall
 from supportgraph.domain.state import ConversationState
 from supportgraph.nodes.act import act
 from supportgraph.nodes.flows.base import FlowContext, Refused
 from supportgraph.nodes.respond import compose
-from tests.unit.test_nodes import NOW, demo, run
+from tests.unit.test_nodes import NOW, fresh_deps, run
 
 LOOKUPS = {"find_customer_by_email", "find_customer_by_name_zip"}
 
 
 @pytest.fixture
 def deps() -> Deps:
-    settings, store, catalogue, templates = demo()
-    return Deps(
-        settings=settings,
-        store=InMemoryStore(store),
-        catalogue=catalogue,
-        templates=templates,
-        clock=lambda: NOW,
-    )
+    return fresh_deps()  # the demo store in memory, fresh per test
 
 
 def turn(intent: str, text: str, **fields: Any) -> ConversationState:

@@ -38,6 +38,10 @@ def demo() -> tuple[Settings, Store, Catalogue, Templates]:
 @pytest.fixture
 def deps() -> Deps:
     """A fresh in-memory store per test: writes of one test never leak into another."""
+    return fresh_deps()
+
+
+def fresh_deps() -> Deps:
     settings, store, catalogue, templates = demo()
     return Deps(
         settings=settings,
