@@ -180,6 +180,7 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
             intent = "out_of_scope"  # "my amazon parcel is late": not our order to track
         llm = llm_for(deps, "understanding")
         if llm is not None:
+            from supportgraph.llm.evidence import combined_sentiment, grounded_entities
             from supportgraph.llm.understanding import Understanding, merge_entities
 
             outcome = await llm.understand(
@@ -197,10 +198,14 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
             intent, confidence, uncertainty = read.intent, read.confidence, read.uncertainty
             # Rule-extracted entities win; the model adds plain values the rules missed
             # (products need the catalogue's resolution, so they stay the rules' job).
-            model_entities = {k: v for k, v in read.entities.items() if k in MODEL_ENTITIES}
+            # and only what the customer actually wrote (llm/evidence.py): no invented id, no
+            # echoed placeholder ever fills a slot.
+            model_entities = grounded_entities(
+                {k: v for k, v in read.entities.items() if k in MODEL_ENTITIES}, text
+            )
             entities = merge_entities(entities, model_entities)
             if outcome.model in ("primary", "backup"):
-                sentiment = round(read.sentiment, 3)
+                sentiment = round(combined_sentiment(sentiment, read.sentiment), 3)
             usage = add_usage(state.llm_usage, outcome)
     else:  # emoji or punctuation only: nothing to classify
         intent, confidence, uncertainty = "out_of_scope", 0.0, 1.0
@@ -214,7 +219,8 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         elif "status" in asked:
             intent = "order_tracking"
 
-    if asks_for_human(text) and (intent == "human_agent" or word_count(text) <= 8):
+    asked_for_person = asks_for_human(text) and (intent == "human_agent" or word_count(text) <= 8)
+    if asked_for_person:
         intent, confidence, uncertainty = "human_agent", max(confidence, 0.9), 0.0
     elif intent == "human_agent" and names_other_agent(text):
         # "can you recommend a good travel agent": the word, not a wish to talk to us.
@@ -233,7 +239,8 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         # orders instead of asking again (the words read like a change request otherwise).
         entities["no_reference"] = True
         intent, confidence, uncertainty = active, max(confidence, 0.9), 0.0
-    elif awaiting in SLOT_ANSWERS and active:
+    elif awaiting in SLOT_ANSWERS and active and not asked_for_person:
+        # (A request for a person is never read as the answer we were waiting for.)
         answers = SLOT_ANSWERS[awaiting] & set(entities)
         # "sorry, the order is SG-10002": a correction of the order the flow is about, unless
         # the classifier is sure of another request ("actually, where is my order SG-10002?").

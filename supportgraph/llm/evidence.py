@@ -1,0 +1,50 @@
+"""Model output is evidence, never authority (docs/architecture.md, LLM mode).
+
+A small model invents order ids, echoes redaction placeholders ("PHONE_1") as values and scores
+a bare "SG-10002" as furious. Its readings are combined with the offline ones by two rules:
+
+- an entity from the model counts only when it is in the customer's own words: an id by its
+  letters and digits, an email as written, a name or any other value word for word (restored
+  personal data is the customer's own text; a placeholder or an invention is not);
+- the model's sentiment counts only where the offline score agrees on its direction, and then
+  the milder of the two is taken: one model reply cannot push a calm customer to a handoff.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from supportgraph.domain.lookup import reference_key
+from supportgraph.domain.text import normalize
+
+# Values compared by their letters and digits only: "SG 10002" in the text grounds "SG-10002".
+KEYED = {"order_id"}
+
+
+def in_text(key: str, value: Any, text: str) -> bool:
+    """Is this entity value something the customer wrote?"""
+    if value in (None, ""):
+        return False
+    if key in KEYED:
+        wanted = reference_key(str(value))
+        return len(wanted) >= 3 and wanted in reference_key(text)
+    if key == "email":
+        return str(value).lower() in text.lower()
+    words = normalize(str(value)).split()
+    norm = normalize(text)
+    return bool(words) and all(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", norm) for w in words)
+
+
+def grounded_entities(model: Mapping[str, Any], text: str) -> dict[str, Any]:
+    """The model's entities that appear in the customer's message."""
+    return {k: v for k, v in model.items() if in_text(k, v, text)}
+
+
+def combined_sentiment(offline: float, model: float) -> float:
+    """The model's reading only where the offline score points the same way, never stronger
+    than the milder of the two."""
+    if offline == 0.0 or model == 0.0 or (offline > 0) != (model > 0):
+        return offline
+    return offline if abs(offline) <= abs(model) else model
