@@ -117,6 +117,8 @@ async def test_handoff_summary_human_reply_and_release(agent: SupportAgent, thre
 
     queued = await agent.send(thread, "hello? anyone there?")
     assert queued.awaiting == "human_agent" and queued.path == [] and queued.turn == 3
+    # Nothing read the queued message: no intent, model or tokens carried over from turn 2.
+    assert (queued.intent, queued.entities, queued.model, queued.tokens_in) == ("", {}, None, 0)
 
     human = await agent.agent_reply(thread, "Hi, this is Sam. Your parcel is with DHL.")
     assert human.author == "human_agent" and human.reply.startswith("Hi, this is Sam")

@@ -27,7 +27,9 @@ STORE_KINDS = ("customers", "products", "orders")
 
 
 def expectations(record: TurnRecord, thread_id: str) -> dict[str, Any]:
-    expect: dict[str, Any] = {"intent": record.intent, "reply_language": record.reply_language}
+    expect: dict[str, Any] = {"reply_language": record.reply_language}
+    if record.intent:  # a message queued for a human was read by nobody: no intent to pin
+        expect["intent"] = record.intent
     if record.author != "bot":
         expect["author"] = record.author
     if record.awaiting:

@@ -129,6 +129,10 @@ class Records:
         record.reply = self.templates.render("human_queued", lang)
         record.awaiting = "human_agent"
         record.tool_calls, record.retrieved = [], []
+        # Nothing read this message: the previous turn's reading, model and tokens are not its.
+        record.intent, record.confidence, record.uncertainty = "", 0.0, 0.0
+        record.entities, record.node_ms = {}, {}
+        record.model, record.fallback, record.tokens_in, record.tokens_out = None, None, 0, 0
         record.escalation = Escalation(
             action="handoff",
             reason="human_active",
