@@ -98,28 +98,30 @@ class LanguageDetector:
             return self._fallback(previous)
         if n_words <= 2:
             return self._short(signal, previous)
-        lang, prob = self._model.classify(signal)
-        marked = self._by_markers(signal, str(lang))
+        # One ranking serves all three decisions (top guess, markers, close calls): each
+        # call of the model is a full classification of the message.
+        ranked = [(str(code), float(p)) for code, p in self._model.rank(signal)[:MARKER_CANDIDATES]]
+        lang, prob = ranked[0]
+        marked = self._by_markers(signal, ranked)
         if marked is not None:
             return marked
         if prob < 0.7:
-            ranked = dict(self._model.rank(signal)[:3])
-            if previous and previous in ranked:
+            close = dict(ranked)
+            if previous and previous in close:
                 # Weak evidence: keep the conversation's language when it is a candidate.
-                return LanguageGuess(previous, float(ranked[previous]), "inherited")
+                return LanguageGuess(previous, close[previous], "inherited")
             if lang not in self.preferred:
-                for candidate, p in ranked.items():
+                for candidate, p in close.items():
                     if candidate in self.preferred and prob - p < 0.4:
-                        return LanguageGuess(str(candidate), float(p), "model")
-        return LanguageGuess(str(lang), float(prob), "model")
+                        return LanguageGuess(candidate, p, "model")
+        return LanguageGuess(lang, prob, "model")
 
-    def _by_markers(self, signal: str, top: str) -> LanguageGuess | None:
+    def _by_markers(self, signal: str, ranked: list[tuple[str, float]]) -> LanguageGuess | None:
         """Danish or Norwegian, Croatian or Serbian, Indonesian or Malay: the detector's
         character n-grams barely tell neighbours apart; their own words do."""
+        top = ranked[0][0]
         candidates = [
-            (str(code), float(p))
-            for code, p in self._model.rank(signal)[:MARKER_CANDIDATES]
-            if p >= MARKER_MIN_PROBABILITY and str(code) in self.markers
+            (code, p) for code, p in ranked if p >= MARKER_MIN_PROBABILITY and code in self.markers
         ]
         if len(candidates) < 2:
             return None

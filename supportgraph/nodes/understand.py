@@ -53,10 +53,10 @@ MODEL_ENTITIES = {
 }  # a different intent this confident wins over the slot being filled
 
 
-def _answers_change(awaiting: str, text: str) -> bool:
+def _answers_change(awaiting: str, text: str, asked: set[str]) -> bool:
     if awaiting == "address":
         return parse_address(text) is not None
-    return bool(kinds(text) & {"cancel", "address", "payment_method", "item"})
+    return bool(asked & {"cancel", "address", "payment_method", "item"})
 
 
 def _follows_up(
@@ -210,10 +210,10 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
     else:  # emoji or punctuation only: nothing to classify
         intent, confidence, uncertainty = "out_of_scope", 0.0, 1.0
 
-    if intent == "order_modification" and not CHANGE_KINDS & kinds(text):
+    asked = kinds(text)  # the request kinds the message names (vocab `requests.kinds`)
+    if intent == "order_modification" and not CHANGE_KINDS & asked:
         # "send back the chair from order 1042" is a return, "¿ya se entregó el pedido 3720?"
         # a tracking question: both read like a change to the order to the classifier.
-        asked = kinds(text)
         if RETURN_KINDS & asked:
             intent = "returns_refunds"
         elif "status" in asked:
@@ -234,7 +234,7 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         elif active and not (intent != active and confidence >= 0.85 and not said):
             intent = active
         confidence, uncertainty = max(confidence, 0.95), 0.0
-    elif awaiting == "order_id" and active and "no_reference" in kinds(text):
+    elif awaiting == "order_id" and active and "no_reference" in asked:
         # "I don't have the order number": the flow verifies the customer and lists their
         # orders instead of asking again (the words read like a change request otherwise).
         entities["no_reference"] = True
@@ -265,7 +265,9 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
             if cleaned and "@" not in cleaned and not any(ch.isdigit() for ch in cleaned):
                 entities["name"] = cleaned
 
-    elif awaiting in ("address", "change_kind") and active and _answers_change(awaiting, text):
+    elif (
+        awaiting in ("address", "change_kind") and active and _answers_change(awaiting, text, asked)
+    ):
         intent, confidence, uncertainty = active, max(confidence, 0.9), 0.0
     elif _follows_up(state, entities, (intent, confidence), text):
         # "and in white?" after a stock answer: a short message that only adds details
