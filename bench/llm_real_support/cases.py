@@ -1,0 +1,157 @@
+"""Eval cases run one at a time, offline and in LLM mode, with every customer message
+marked as a turn so that each model request the proxy sees is attributed to it."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm_real_support.proxy import Recorder
+
+# "core": one or more cases per kind of conversation the LLM mode must not break.
+CORE = [
+    "track-shipped-slot-filling",  # order tracking: order id, then identity, then tools
+    "track-pending-order",
+    "tracking-spanish",  # Spanish, tracking with identity
+    "cancel-pending-order",  # cancel with confirmation, store write
+    "cancel-pending-german",  # German, cancel with confirmation
+    "confirmation-no-writes-nothing",  # a declined confirmation writes nothing
+    "return-with-refund-amount",  # a return
+    "human-request-english",  # asking for a person
+    "negative-sentiment-handoff",  # escalation on an angry message
+    "smoke-legal-threat-es",  # Spanish legal threat: critical handoff
+    "shipping-cost-en",  # KB question
+    "return-policy-question",  # KB question
+    "shipping-duration-de",  # German KB question
+    "delivery-estimate-france",
+    "stock-in-stock",  # product stock
+    "stock-out-of-stock-with-alternatives",
+]
+WORDING_CHECKS = {"reply_contains", "reply_not_contains", "reply_matches"}
+
+
+def select_cases(evals_dir: Path, which: str) -> list[Any]:
+    from supportgraph.evals.suite import load_cases
+
+    if which == "smoke":
+        return list(load_cases([evals_dir / "smoke.yaml"]))
+    cases = list(load_cases([evals_dir]))
+    if which == "all":
+        return cases
+    by_id = {c.id: c for c in cases}
+    missing = [cid for cid in CORE if cid not in by_id]
+    if missing:
+        raise SystemExit(f"core cases not found in {evals_dir}: {missing}")
+    return [by_id[cid] for cid in CORE]
+
+
+@dataclass
+class TurnMark:
+    phase: str
+    case: str
+    n: int  # the case's n-th customer message
+    text: str
+    started: float  # perf_counter seconds
+    ended: float = 0.0
+    latency_ms: float = 0.0  # TurnRecord.latency_ms
+    model: str | None = None
+    fallback: str | None = None
+    record_tokens_in: int = 0
+    record_tokens_out: int = 0
+    bare_ms: float | None = None  # one plain request of this message, timed afterwards
+
+    @property
+    def wall_ms(self) -> float:
+        return (self.ended - self.started) * 1000
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "wall_ms": self.wall_ms}
+
+
+@dataclass
+class Marks:
+    """Wraps SupportAgent.send for the whole run: each call is a turn of the current case,
+    and the recorder's tag names it while it runs."""
+
+    recorder: Recorder
+    turns: list[TurnMark] = field(default_factory=list)
+    phase: str = ""
+    case: str = ""
+    _count: int = 0
+
+    def begin_case(self, phase: str, case: str) -> None:
+        self.phase, self.case, self._count = phase, case, 0
+        self.recorder.tag = {"phase": phase, "case": case, "turn": 0}
+
+    def install(self) -> None:
+        from supportgraph.runtime.agent import SupportAgent
+
+        original = SupportAgent.send
+
+        @functools.wraps(original)
+        async def send(agent: Any, thread_id: str, text: str, *args: Any, **kwargs: Any) -> Any:
+            self._count += 1
+            mark = TurnMark(self.phase, self.case, self._count, text, time.perf_counter())
+            self.turns.append(mark)
+            self.recorder.tag = {"phase": self.phase, "case": self.case, "turn": self._count}
+            try:
+                record = await original(agent, thread_id, text, *args, **kwargs)
+            finally:
+                mark.ended = time.perf_counter()
+                # Requests between turns (none expected) must not count for this turn.
+                self.recorder.tag = {"phase": self.phase, "case": self.case, "turn": 0}
+            mark.latency_ms = float(record.latency_ms)
+            mark.model = getattr(record, "model", None)
+            mark.fallback = getattr(record, "fallback", None)
+            mark.record_tokens_in = int(getattr(record, "tokens_in", 0) or 0)
+            mark.record_tokens_out = int(getattr(record, "tokens_out", 0) or 0)
+            return record
+
+        SupportAgent.send = send  # type: ignore[method-assign,assignment]
+
+
+def outcome(result: Any) -> dict[str, Any]:
+    """A CaseResult as plain data: passed on all checks, and on decisions (everything but
+    the wording checks, which a rewording model may fail without deciding anything else)."""
+    failures = [
+        {**f.as_dict(), "describe": f.describe(), "wording": f.field in WORDING_CHECKS}
+        for f in result.failures
+    ]
+    decisions_ok = result.error is None and all(f["wording"] for f in failures)
+    return {
+        "id": result.case.id,
+        "passed_all": result.passed,
+        "passed_decisions": decisions_ok,
+        "failures": failures,
+        "error": result.error,
+        "seconds": result.seconds,
+    }
+
+
+AfterCase = Callable[[str], Awaitable[None]]
+
+
+async def run_mode(
+    phase: str, cases: list[Any], settings: Any, marks: Marks, after_case: AfterCase | None
+) -> list[dict[str, Any]]:
+    """The cases one after another (never concurrently: turn times and model requests
+    must not overlap with another case's)."""
+    from supportgraph.evals.runner import prepare_shared, run_case
+
+    marks.begin_case(f"{phase}-prepare", "")
+    await prepare_shared(settings)
+    results = []
+    for number, case in enumerate(cases, 1):
+        marks.begin_case(phase, case.id)
+        result = outcome(await run_case(case, settings))
+        results.append(result)
+        state = "pass" if result["passed_all"] else "FAIL"
+        print(f"  [{phase}] {number}/{len(cases)} {case.id}: {state} ({result['seconds']:.1f} s)")
+        if after_case is not None:
+            await after_case(case.id)
+    marks.begin_case(f"{phase}-done", "")
+    return results
