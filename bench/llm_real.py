@@ -26,8 +26,11 @@ What it does:
 Server log format (llama-cpp-python 0.3.36, checked on the real server): per generation
 `Llama.generate: X prefix-match hit, remaining Y prompt tokens to eval` (only when X > 0),
 then `llama_perf_context_print:` lines for prompt eval (Y tokens), eval (N runs) and total
-time. Prompt tokens = X + Y (it matches the usage of non-streamed answers); the hit rate is
-sum(X) / sum(X + Y).
+time. Prompt tokens = X + Y, equal to usage.prompt_tokens of non-streamed answers; the eval
+runs are the generated tokens (usage.completion_tokens, give or take one). Streamed answers
+carry no usage on this server, even with stream_options.include_usage. The hit rate is
+sum(X) / sum(X + Y). A non-streamed request its client abandons keeps generating to the end
+(seen: 14 s after a 1 s client timeout), and the next request waits behind it.
 
 supportgraph is imported from PYTHONPATH when it is set (the line "supportgraph from ..."
 says which checkout ran), else from this script's checkout. Not part of CI: the first run

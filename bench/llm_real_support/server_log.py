@@ -8,6 +8,7 @@ llama-cpp-python prints per generation (verified on 0.3.36; see the script's doc
     llama_perf_context_print: prompt eval time =  210.11 ms /     8 tokens (...)
     llama_perf_context_print:        eval time =  900.00 ms /    39 runs   (...)
     llama_perf_context_print:       total time = 1980.44 ms /    47 tokens
+    llama_perf_context_print:    graphs reused =         38
 
 The first line appears only when some prefix of the prompt was already in the KV cache
 (X > 0); then the prompt is X + Y tokens, Y of them evaluated. The log has no timestamps,
@@ -31,6 +32,7 @@ PROMPT_EVAL = re.compile(r"prompt eval time =\s*([\d.]+) ms /\s*(\d+) tokens")
 EVAL = re.compile(r"(?<!prompt )eval time =\s*([\d.]+) ms /\s*(\d+) runs")
 TOTAL = re.compile(r"total time =\s*([\d.]+) ms /\s*(\d+) tokens")
 PERF = "llama_perf_context_print:"
+LOAD = "load time ="  # the first perf line of a generation
 POLL_S = 0.05
 # A request that ended normally before its generation's first line can't own it; the
 # stamps are up to one poll late, so allow some slack.
@@ -103,8 +105,10 @@ def generations(lines: list[tuple[float, str]]) -> list[Generation]:
             continue
         if PERF not in line:
             continue
-        if current is None:  # no prefix line: nothing of this prompt was cached
-            current = Generation(stamp)
+        if current is None:
+            if LOAD not in line:
+                continue  # a perf line after "total time" ("graphs reused"): not a new one
+            current = Generation(stamp)  # no prefix line: nothing of this prompt was cached
             found.append(current)
         if m := PROMPT_EVAL.search(line):
             current.prompt_eval = int(m[2])
