@@ -137,7 +137,15 @@ async def _sse(
         if reply.chunk_delay_s and index:
             await fake.pause(reply.chunk_delay_s)
         yield chunk({"content": piece})
-    yield chunk({}, "stop")
+    for index, call in enumerate(reply.tool_calls or []):
+        # As OpenAI streams a call: id and name first, then the arguments in pieces.
+        arguments = json.dumps(call["arguments"])
+        head = {"index": index, "id": f"call_{index}", "type": "function"}
+        yield chunk({"tool_calls": [{**head, "function": {"name": call["name"], "arguments": ""}}]})
+        for start in range(0, len(arguments), 8):
+            piece = {"index": index, "function": {"arguments": arguments[start : start + 8]}}
+            yield chunk({"tool_calls": [piece]})
+    yield chunk({}, "tool_calls" if reply.tool_calls else "stop")
     if include_usage:
         usage = {
             "id": "chatcmpl-fake",
@@ -190,6 +198,8 @@ def build_app(fake: FakeLLM) -> FastAPI:
         if reply.status != 200:
             await fake.pause(reply.delay_s)
             return _error(reply.status, reply.error)
+        if body.get("stream") and reply.raw_body is not None:
+            return Response(reply.raw_body, media_type="text/event-stream")
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             return StreamingResponse(
@@ -253,7 +263,7 @@ def _text(message: dict[str, Any]) -> str:
 def request_kind(body: dict[str, Any]) -> str:
     """understanding, phrasing or tools: which of supportgraph's prompts this is."""
     system = _text(body["messages"][0])
-    if "report what it means" in system:  # also when asked as a function call
+    if "Task: read the customer" in system:  # also when asked as a function call
         return "understanding"
     if body.get("tools") or ("tool" in system.lower() and "call" in system.lower()):
         return "tools"

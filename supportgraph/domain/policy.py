@@ -53,6 +53,28 @@ class Refusal:
     detail: str = ""
 
 
+# Replies that state a policy decision and must reach the customer word for word: a change
+# awaiting yes, a refusal, a write done, an identity request or its outcome, a handoff. The
+# LLM mode sends them as the brand's template wrote them (LLMSettings.phrase_policy_replies).
+EXACT_REPLY_PREFIXES = (
+    "propose_",
+    "refuse_",
+    "done.",
+    "ask_identity",
+    "ask_confirmation",
+    "identity_",
+    "action_cancelled",
+    "one_customer_only",
+    "human_",
+    "handoff_",
+)
+
+
+def exact_by_policy(template_keys: list[str]) -> bool:
+    """Does a reply made of these template keys state a policy decision?"""
+    return any(key.startswith(EXACT_REPLY_PREFIXES) for key in template_keys)
+
+
 def delivered_on(order: Order) -> dt.date | None:
     for fulfilment in reversed(order.fulfilments):
         if fulfilment.delivered_at:

@@ -58,6 +58,8 @@ class TurnRecord(BaseModel):
     fallback: str | None = None
     tokens_in: int = 0
     tokens_out: int = 0
+    llm_calls: int = 0  # requests sent to model endpoints this turn (retries included)
+    cost: float = 0.0  # what those requests cost by the price table (LLMSettings.prices)
     # The client's id for the message (Idempotency-Key): a retry returns this same record.
     client_message_id: str | None = None
     # The turn was finished after a crash, from its checkpoint or by running it again.

@@ -9,12 +9,13 @@ customer gets a polite message with the brand's contact details.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from supportgraph.llm.client import ModelClient
 from supportgraph.llm.failures import ModelAnswer, ModelFailure, Usage
+from supportgraph.llm.settings import ModelPrice
 from supportgraph.nlu.vocab import FALLBACK_LANGUAGE, load_vocab
 
 T = TypeVar("T")
@@ -52,6 +53,8 @@ class ChainOutcome(Generic[T]):
     tokens_in: int = 0
     tokens_out: int = 0
     model_name: str | None = None  # the endpoint's model name, when a model answered
+    calls: int = 0  # requests sent, every layer and retry included
+    cost: float = 0.0  # by the price table (LLMSettings.prices), every layer included
 
     def record_fields(self) -> dict[str, Any]:
         """The TurnRecord fields this outcome fills."""
@@ -60,6 +63,8 @@ class ChainOutcome(Generic[T]):
             "fallback": self.fallback,
             "tokens_in": self.tokens_in,
             "tokens_out": self.tokens_out,
+            "llm_calls": self.calls,
+            "cost": self.cost,
         }
 
 
@@ -84,8 +89,15 @@ async def _call(fn: Callable[[], T | Awaitable[T]]) -> T:
 class FallbackChain:
     """The model layers in order; the offline and trouble layers are given per call."""
 
-    def __init__(self, layers: Sequence[ModelClient]) -> None:
+    def __init__(
+        self, layers: Sequence[ModelClient], prices: Mapping[str, ModelPrice] | None = None
+    ) -> None:
         self.layers = list(layers)
+        self.prices = dict(prices or {})
+
+    def _cost(self, layer: ModelClient, usage: Usage) -> float:
+        price = self.prices.get(layer.settings.model)
+        return price.cost(usage.tokens_in, usage.tokens_out) if price else 0.0
 
     async def run(
         self,
@@ -95,35 +107,34 @@ class FallbackChain:
     ) -> ChainOutcome[T]:
         reasons: list[str] = []
         spent = Usage()
+        cost = 0.0
+
+        def outcome(value: T, layer: str, model_name: str | None = None) -> ChainOutcome[T]:
+            why = "; ".join(reasons) or None
+            return ChainOutcome(
+                value, layer, why, spent.tokens_in, spent.tokens_out, model_name, spent.calls, cost
+            )
+
         for layer in self.layers:
             try:
                 answer = await ask(layer)
             except ModelFailure as failure:
                 reasons.append(f"{layer.layer}: {failure.reason}")
-                spent = spent.add(failure.usage)
+                spent, cost = spent.add(failure.usage), cost + self._cost(layer, failure.usage)
+                if failure.reason == "turn_deadline":
+                    break  # the next layer would not have the time either
                 continue
             except AnswerRejected as rejected:
                 reasons.append(f"{layer.layer}: {rejected.reason}")
-                spent = spent.add(rejected.usage)
+                spent, cost = spent.add(rejected.usage), cost + self._cost(layer, rejected.usage)
                 break
-            spent = spent.add(answer.usage)
-            return ChainOutcome(
-                answer.value,
-                layer.layer,
-                "; ".join(reasons) or None,
-                spent.tokens_in,
-                spent.tokens_out,
-                answer.model,
-            )
+            spent, cost = spent.add(answer.usage), cost + self._cost(layer, answer.usage)
+            return outcome(answer.value, layer.layer, answer.model)
         if offline is not None:
             try:
                 value = await _call(offline)
             except Exception as exc:  # the offline layer is the safety net, but not the last
                 reasons.append(f"offline: {type(exc).__name__}")
             else:
-                return ChainOutcome(
-                    value, OFFLINE, "; ".join(reasons) or None, spent.tokens_in, spent.tokens_out
-                )
-        return ChainOutcome(
-            trouble(), TROUBLE, "; ".join(reasons) or None, spent.tokens_in, spent.tokens_out
-        )
+                return outcome(value, OFFLINE)
+        return outcome(trouble(), TROUBLE)

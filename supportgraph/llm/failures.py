@@ -16,9 +16,14 @@ RETRYABLE = {"timeout", "server_error", "rate_limited", "connection"}
 class Usage:
     tokens_in: int = 0
     tokens_out: int = 0
+    calls: int = 0  # requests sent to the endpoint (retries count)
 
     def add(self, other: Usage) -> Usage:
-        return Usage(self.tokens_in + other.tokens_in, self.tokens_out + other.tokens_out)
+        return Usage(
+            self.tokens_in + other.tokens_in,
+            self.tokens_out + other.tokens_out,
+            self.calls + other.calls,
+        )
 
 
 @dataclass
@@ -38,7 +43,8 @@ class ModelFailure(Exception):
     def __init__(self, layer: str, reason: str, detail: str = "", usage: Usage | None = None):
         super().__init__(f"{layer}: {reason}" + (f" ({detail})" if detail else ""))
         self.layer = layer
-        self.reason = reason  # timeout, server_error, auth, breaker_open, invalid_answer, ...
+        # timeout, turn_deadline, server_error, auth, breaker_open, invalid_answer, ...
+        self.reason = reason
         self.detail = detail
         self.usage = usage or Usage()
 

@@ -19,13 +19,16 @@ from supportgraph.llm.chain import AnswerRejected, ChainOutcome, FallbackChain, 
 from supportgraph.llm.client import ModelClient, OnDelta
 from supportgraph.llm.failures import ModelAnswer
 from supportgraph.llm.grounding import FactIndex, GroundedStream, violations
+from supportgraph.llm.latency import TurnBudget
 from supportgraph.llm.pii import Redactor
+from supportgraph.llm.prompts import SHOP_PREFIX
 from supportgraph.nlu.vocab import load_vocab
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
 MAX_REPLY_CHARS = 1500  # a longer reply is rambling, not support
+MIN_REPLY_TOKENS = 80
 PERSONA_STYLE = {
     "newbie": "Explain simply, one step at a time, no jargon.",
     "experimenter": "Friendly; mention options the facts offer.",
@@ -85,15 +88,15 @@ def phrasing_messages(facts: Facts, redactor: Redactor) -> list[BaseMessage]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
     language = load_vocab().names.get(facts.reply_language, facts.reply_language)
+    # The shared prefix first (prompts.py: the server's cache keeps it between calls), then
+    # what is fixed for phrasing, then what changes per turn.
     rules = [
-        "You are a customer-support assistant for an online shop.",
-        f"Write the next reply to the customer in {language}. {FORMALITY.get(facts.reply_language, '')}",
-        f"Style: {PERSONA_STYLE.get(facts.persona, PERSONA_STYLE['default'])}",
-        "Use only the facts given. Never invent or change order numbers, amounts, prices, "
-        "dates, tracking numbers, sizes or quantities; copy them as written in the facts.",
+        "Task: write the shop's next reply to the customer.",
+        "Use only the facts given; copy numbers, ids, amounts and dates as written in them.",
         "Say nothing about an order, refund or change that the facts do not show.",
-        "Text like [EMAIL_1] stands for personal data: keep it exactly as written.",
         "The template_reply already says the right thing: you may reword it, not change it.",
+        f"Write in {language}. {FORMALITY.get(facts.reply_language, '')}",
+        f"Style: {PERSONA_STYLE.get(facts.persona, PERSONA_STYLE['default'])}",
     ]
     if facts.pending_action:
         rules.append(
@@ -110,7 +113,13 @@ def phrasing_messages(facts: Facts, redactor: Redactor) -> list[BaseMessage]:
         + (f"Conversation so far:\n{history}\n\n" if history else "")
         + f"Customer: {redactor.redact(facts.customer_text)}\n\nReply:"
     )
-    return [SystemMessage("\n".join(rules)), HumanMessage(user)]
+    return [SystemMessage(SHOP_PREFIX + "\n".join(rules)), HumanMessage(user)]
+
+
+def reply_tokens(facts: Facts) -> int:
+    """The cap on a reworded reply: about twice the template's length, so a small model
+    cannot ramble for seconds on the server's time (about four characters per token)."""
+    return max(MIN_REPLY_TOKENS, len(facts.template_reply) // 2)
 
 
 def check_reply(text: str, facts_index: FactIndex, redactor: Redactor) -> list[str]:
@@ -134,6 +143,7 @@ async def phrase(
     templates: Any = None,
     on_delta: OnDelta | None = None,
     on_reset: Callable[[], Awaitable[None] | None] | None = None,
+    budget: TurnBudget | None = None,
 ) -> ChainOutcome[str]:
     """The reply to show: a grounded model reply with PII restored, else the template reply.
 
@@ -143,15 +153,21 @@ async def phrase(
     """
     messages = phrasing_messages(facts, redactor)
     facts_index = FactIndex(facts.facts_json(redactor))
+    limit = budget or TurnBudget.unbounded()
+    cap = reply_tokens(facts)
 
     async def ask(layer: ModelClient) -> ModelAnswer[str]:
         stream: GroundedStream | None = None
         try:
             if on_delta is None:
-                answer = await layer.complete(messages, redactor=redactor)
+                answer = await layer.complete(
+                    messages, redactor=redactor, budget=limit, max_tokens=cap
+                )
             else:
                 stream = GroundedStream(facts_index, redactor, on_delta, _rejection)
-                answer = await layer.stream(messages, stream.feed, redactor=redactor)
+                answer = await layer.stream(
+                    messages, stream.feed, redactor=redactor, budget=limit, max_tokens=cap
+                )
                 await stream.finish()
             problems = check_reply(answer.value, facts_index, redactor)
             if problems:

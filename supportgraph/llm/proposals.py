@@ -19,6 +19,7 @@ from supportgraph.llm.chain import ChainOutcome, FallbackChain
 from supportgraph.llm.client import ModelClient
 from supportgraph.llm.failures import ModelAnswer
 from supportgraph.llm.jsontext import find_all_json_objects
+from supportgraph.llm.latency import TurnBudget
 from supportgraph.llm.pii import Redactor
 
 if TYPE_CHECKING:
@@ -101,12 +102,16 @@ async def propose_tools(
     messages: Sequence[BaseMessage],
     tools: Mapping[str, BaseTool],
     redactor: Redactor,
+    budget: TurnBudget | None = None,
 ) -> ChainOutcome[Proposals]:
     """The calls the model proposes for this turn. Falls back to no proposals (the offline
     flows decide, model="offline") when no model answers."""
+    limit = budget or TurnBudget.unbounded()
 
     async def ask(layer: ModelClient) -> ModelAnswer[Proposals]:
-        answer = await layer.with_tools(messages, list(tools.values()), redactor=redactor)
+        answer = await layer.with_tools(
+            messages, list(tools.values()), redactor=redactor, budget=limit
+        )
         parsed = parse_proposals(answer.value, tools, redactor)
         return ModelAnswer(parsed, answer.layer, answer.model, answer.usage, answer.method)
 

@@ -1,7 +1,8 @@
 """LLMService: the LLM mode as the nodes see it, built once per process from LLMSettings.
 
-Holds the model layers (each with its breaker) and the per-endpoint method memory, so
-breakers and negotiation results outlive a turn. Per turn, callers make a Redactor
+Holds the model layers (each with its breaker), the per-endpoint method memory, latency
+book and token counter, so breakers, negotiation results and learned deadlines outlive a
+turn. Per turn, callers make a Redactor
 (`new_redactor()`) and pass it to every call of that turn.
 """
 
@@ -14,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from supportgraph.llm.chain import ChainOutcome, FallbackChain
 from supportgraph.llm.client import ModelClient, OnDelta
+from supportgraph.llm.latency import LatencyBook, TurnBudget
 from supportgraph.llm.negotiation import MethodMemory
 from supportgraph.llm.phrasing import Facts, phrase
 from supportgraph.llm.pii import Redactor
 from supportgraph.llm.proposals import Proposals, propose_tools
 from supportgraph.llm.settings import LLMSettings
+from supportgraph.llm.tokens import TokenCounter
 from supportgraph.llm.understanding import Understanding, understand
 
 if TYPE_CHECKING:
@@ -38,14 +41,26 @@ class LLMService:
     ) -> None:
         self.settings = settings
         self.memory = MethodMemory()
+        self.latency = LatencyBook()
+        self.tokens = TokenCounter()
         layers = [
-            ModelClient("primary", settings.primary, memory=self.memory, clock=clock, sleep=sleep)
-        ]
-        if settings.backup is not None:
-            layers.append(
-                ModelClient("backup", settings.backup, memory=self.memory, clock=clock, sleep=sleep)
+            ModelClient(
+                name,
+                model,
+                memory=self.memory,
+                latency=self.latency,
+                tokens=self.tokens,
+                clock=clock,
+                sleep=sleep,
             )
-        self.chain = FallbackChain(layers)
+            for name, model in (("primary", settings.primary), ("backup", settings.backup))
+            if model is not None
+        ]
+        self.chain = FallbackChain(layers, settings.prices)
+
+    def budget(self, started: float | None) -> TurnBudget:
+        """The time left for model calls in a turn that started at `started` (epoch s)."""
+        return TurnBudget.from_start(started, self.settings.turn_deadline_s)
 
     def new_redactor(self) -> Redactor:
         return Redactor(redact_order_ids=self.settings.redact_order_ids)
@@ -63,6 +78,7 @@ class LLMService:
         offline: Callable[[], Understanding | Awaitable[Understanding]],
         offline_guess: IntentGuess | None = None,
         context: Mapping[str, Any] | None = None,
+        budget: TurnBudget | None = None,
     ) -> ChainOutcome[Understanding]:
         return await understand(
             self.chain,
@@ -72,6 +88,7 @@ class LLMService:
             offline_guess=offline_guess,
             context=context,
             disagreement_threshold=self.settings.disagreement_threshold,
+            budget=budget,
         )
 
     async def phrase(
@@ -82,6 +99,7 @@ class LLMService:
         templates: Any = None,
         on_delta: OnDelta | None = None,
         on_reset: Callable[[], Awaitable[None] | None] | None = None,
+        budget: TurnBudget | None = None,
     ) -> ChainOutcome[str]:
         return await phrase(
             self.chain,
@@ -90,6 +108,7 @@ class LLMService:
             templates=templates,
             on_delta=on_delta if self.settings.streaming else None,
             on_reset=on_reset,
+            budget=budget,
         )
 
     async def propose_tools(
@@ -97,5 +116,6 @@ class LLMService:
         messages: Sequence[BaseMessage],
         tools: Mapping[str, BaseTool],
         redactor: Redactor,
+        budget: TurnBudget | None = None,
     ) -> ChainOutcome[Proposals]:
-        return await propose_tools(self.chain, messages, tools, redactor)
+        return await propose_tools(self.chain, messages, tools, redactor, budget)

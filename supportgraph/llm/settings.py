@@ -25,12 +25,19 @@ class ModelSettings(BaseModel):
     model: str = Field(min_length=1)
     # Name of the env var holding the key; empty or None for a local server without auth.
     api_key_env: str | None = "OPENAI_API_KEY"
-    timeout_s: float = Field(20.0, gt=0)  # per model call, whole answer (or first token)
+    # The longest a model call may take (whole answer, or the first streamed piece). The
+    # deadline actually used is learned from the endpoint's observed latency (latency.py),
+    # never above this ceiling.
+    timeout_s: float = Field(20.0, gt=0)
     max_retries: int = Field(2, ge=0, le=10)  # retries after the first attempt
     backoff_s: float = Field(0.5, ge=0)  # first retry delay; doubles each retry
     backoff_max_s: float = Field(4.0, ge=0)
     temperature: float = Field(0.2, ge=0, le=2)
     max_tokens: int | None = Field(600, gt=0)
+    # How the answer-length cap is sent: OpenAI wants max_completion_tokens (newer models refuse
+    # max_tokens); llama.cpp, llama-cpp-python, Ollama and vLLM honour max_tokens and ignore the
+    # other (asked for 5 tokens, got 27). "auto": max_completion_tokens for api.openai.com only.
+    max_tokens_param: Literal["auto", "max_tokens", "max_completion_tokens"] = "auto"
     breaker_failures: int = Field(3, ge=1)  # consecutive failed calls that open the breaker
     breaker_cooldown_s: float = Field(30.0, ge=0)  # open -> half-open after this long
     # "auto" negotiates per endpoint; a fixed method skips the negotiation.
@@ -52,6 +59,16 @@ class ModelSettings(BaseModel):
         return SecretStr(value) if value else None
 
 
+class ModelPrice(BaseModel):
+    """What a model costs, in the operator's currency per million tokens."""
+
+    input_per_mtok: float = Field(0.0, ge=0)
+    output_per_mtok: float = Field(0.0, ge=0)
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float:
+        return (tokens_in * self.input_per_mtok + tokens_out * self.output_per_mtok) / 1e6
+
+
 class LLMSettings(BaseModel):
     """With these set, understanding and phrasing use the model; policy stays in the graph."""
 
@@ -62,8 +79,23 @@ class LLMSettings(BaseModel):
     tool_proposals: bool = False  # the model may propose tool calls (the policy guard decides)
     streaming: bool = True
     redact_order_ids: bool = False  # order ids are not personal for most shops
-    # Intent disagreement with the offline classifier above this raises uncertainty.
+    # Intent disagreement with the offline classifier above this is recorded as disagreement
+    # (the offline reading then stands: llm/evidence.py).
     disagreement_threshold: float = Field(0.3, ge=0, le=1)
+    # The cascade (docs/llm.md): the model reads a message only when the offline reading is
+    # not sure of it, i.e. its confidence is below this and no rule settled the message (a
+    # yes/no to a question, a slot answer, a request for a person). 1.0: every message no
+    # rule settled.
+    consult_below: float = Field(0.85, ge=0, le=1)
+    # The whole turn answers within this many seconds: a model call that cannot finish in
+    # time is not started, one still running is cancelled, and the offline answer is used.
+    # None: no turn deadline (each call still has its own).
+    turn_deadline_s: float | None = Field(8.0, gt=0)
+    # Replies that are exact by policy (a change awaiting yes, a refusal, a done write, an
+    # identity request, a handoff) are sent as the template wrote them, without a model call.
+    phrase_policy_replies: bool = False
+    # Price per model name (the endpoint's `model`), for the cost of each turn.
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
 
 def check_llm_settings(settings: Any) -> list[str]:

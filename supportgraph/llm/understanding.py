@@ -1,9 +1,10 @@
-"""Understanding by the model: intent, entities, sentiment, uncertainty and language, as a
-validated pydantic object, cross-checked with the offline classifier.
+"""Understanding by the model: its reading of one message (intent, entities, sentiment),
+validated as untrusted input and weighed against the offline reading (evidence.py).
 
-The intent must be one of the catalogue (domain/intents.py); anything else is an
-invalid answer. When the model and the offline classifier disagree strongly, the turn's
-uncertainty rises, so the escalation rules may offer a human rather than act on a guess.
+The answer is compact on purpose: three keys, the intent an enum, no descriptions in the
+schema (the shared prompt prefix explains them once). A server that enforces the schema as
+a grammar (json_schema, or llama-cpp-python's json_object with a schema) then spends no
+prompt on it, and the answer is a few dozen tokens.
 """
 
 from __future__ import annotations
@@ -12,23 +13,34 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from supportgraph.domain.intents import CATALOGUE, INTENT_NAMES, INTENTS
+from supportgraph.domain.intents import INTENT_NAMES, INTENTS
 from supportgraph.llm.chain import ChainOutcome, FallbackChain
 from supportgraph.llm.client import ModelClient
+from supportgraph.llm.evidence import weigh_intent
 from supportgraph.llm.failures import ModelAnswer
+from supportgraph.llm.latency import TurnBudget
 from supportgraph.llm.pii import Redactor
+from supportgraph.llm.prompts import ENTITY_KEYS, SHOP_PREFIX
 from supportgraph.nlu.intents import IntentGuess
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
-# One line per intent for the prompt, from the intent catalogue (domain/intents.py).
-INTENT_HINTS = {intent.name: intent.hint for intent in CATALOGUE}
-ENTITY_KEYS = "order_id, email, name, zip, product, product_type, size, colour, amount, quantity"
 MAX_ENTITIES = 20
+# An answer is three short keys; more is a model rambling on the server's time.
+ANSWER_TOKENS = 120
 EntityValue = str | int | float | bool
+
+
+def _compact(schema: dict[str, Any]) -> None:
+    """No titles, no descriptions: every word of a schema may end up in the prompt."""
+    schema.pop("title", None)
+    schema.pop("description", None)
+    for value in schema.values():
+        if isinstance(value, dict):
+            _compact(value)
 
 
 def _clamp(value: Any, low: float, high: float) -> Any:
@@ -36,15 +48,13 @@ def _clamp(value: Any, low: float, high: float) -> Any:
 
 
 class ModelUnderstanding(BaseModel):
-    """What the model must answer. Validated as untrusted input."""
+    """What the model must answer. Validated as untrusted input; unknown keys are ignored."""
 
-    intent: str = Field(description="one of: " + ", ".join(INTENT_NAMES))
-    entities: dict[str, EntityValue] = Field(
-        default_factory=dict, description=f"keys among: {ENTITY_KEYS}"
-    )
-    sentiment: float = Field(0.0, ge=-1, le=1, description="-1 angry .. 1 happy")
-    uncertainty: float = Field(0.5, ge=0, le=1, description="0 sure .. 1 guessing")
-    language: str = Field("en", description="ISO 639-1 code of the customer's message")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_compact)
+
+    intent: str = Field(json_schema_extra={"enum": list[Any](INTENT_NAMES)})
+    entities: dict[str, EntityValue] = Field(default_factory=dict)
+    sentiment: float = Field(0.0, ge=-1, le=1)
 
     @field_validator("intent", mode="before")
     @classmethod
@@ -58,19 +68,6 @@ class ModelUnderstanding(BaseModel):
     @classmethod
     def _sentiment_range(cls, value: Any) -> Any:
         return _clamp(value, -1.0, 1.0)  # a model saying -1.2 means "very angry", not garbage
-
-    @field_validator("uncertainty", mode="before")
-    @classmethod
-    def _uncertainty_range(cls, value: Any) -> Any:
-        return _clamp(value, 0.0, 1.0)
-
-    @field_validator("language", mode="before")
-    @classmethod
-    def _language_code(cls, value: Any) -> str:
-        code = str(value).strip().lower()[:2]
-        if not code.isalpha() or len(code) != 2:
-            raise ValueError(f"not an ISO 639-1 code: {value!r}")
-        return code
 
     @field_validator("entities", mode="before")
     @classmethod
@@ -98,33 +95,22 @@ class Understanding:
     sentiment: float = 0.0
     language: str | None = None
     disagreement: float = 0.0  # how strongly the offline classifier disagreed (0: agrees)
+    proposed: str | None = None  # the model's own intent, when it was not taken
 
 
-def cross_check(
+def weighed(
     answer: ModelUnderstanding, offline: IntentGuess | None, threshold: float = 0.3
 ) -> Understanding:
-    """The model's understanding, with uncertainty raised when the offline classifier
-    confidently reads another intent.
-
-    disagreement = offline confidence in its own intent - offline probability of the
-    model's intent: 0 when they agree, near 1 when the classifier is sure of another intent.
-    """
-    disagreement = 0.0
-    if offline is not None and offline.intent != answer.intent:
-        probability = dict(offline.ranking).get(answer.intent, 0.0)
-        disagreement = max(0.0, offline.confidence - probability)
-    uncertainty = answer.uncertainty
-    if disagreement > threshold:
-        uncertainty = max(uncertainty, disagreement)
-    uncertainty = round(min(1.0, uncertainty), 3)
+    """The model's reading with its intent weighed against the offline one (evidence.py)."""
+    intent, confidence, uncertainty, disagreement = weigh_intent(answer.intent, offline, threshold)
     return Understanding(
-        intent=answer.intent,
-        confidence=round(1.0 - uncertainty, 3),
+        intent=intent,
+        confidence=confidence,
         uncertainty=uncertainty,
         entities=dict(answer.entities),
         sentiment=round(answer.sentiment, 3),
-        language=answer.language,
-        disagreement=round(disagreement, 3),
+        disagreement=disagreement,
+        proposed=answer.intent if intent != answer.intent else None,
     )
 
 
@@ -141,15 +127,11 @@ def understanding_messages(
 ) -> list[BaseMessage]:
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    intents = "\n".join(f"- {name}: {INTENT_HINTS[name]}" for name in INTENT_NAMES)
-    system = (
-        "You read one customer message sent to an online shop's support chat and report "
-        "what it means.\nIntents (pick exactly one):\n"
-        f"{intents}\n"
-        f"Entities: only what the message states, keys among {ENTITY_KEYS}. "
-        "Text like [EMAIL_1] stands for personal data: copy it unchanged as the value.\n"
-        "sentiment: -1 (angry) to 1 (happy). uncertainty: 0 (clear) to 1 (cannot tell). "
-        "language: ISO 639-1 code of the message."
+    task = (
+        "Task: read the customer's message and answer with JSON only: "
+        '{"intent": one intent name, "entities": {key: value the message states}, '
+        '"sentiment": -1 (angry) to 1 (happy), 0 when neutral}. '
+        f"Entity keys: {', '.join(ENTITY_KEYS)}; leave out what the message does not state."
     )
     lines = []
     for key, value in (context or {}).items():
@@ -158,7 +140,7 @@ def understanding_messages(
     user = ("Context:\n" + "\n".join(lines) + "\n\n" if lines else "") + (
         f"Customer message: {redactor.redact(text)}"
     )
-    return [SystemMessage(system), HumanMessage(user)]
+    return [SystemMessage(SHOP_PREFIX + task), HumanMessage(user)]
 
 
 def uncertain_understanding() -> Understanding:
@@ -175,18 +157,22 @@ async def understand(
     offline_guess: IntentGuess | None = None,
     context: Mapping[str, Any] | None = None,
     disagreement_threshold: float = 0.3,
+    budget: TurnBudget | None = None,
 ) -> ChainOutcome[Understanding]:
-    """Understanding by the model if one answers validly, else by `offline`.
+    """Understanding by the model if one answers validly (weighed against `offline_guess`,
+    the classifier's reading of this text), else by `offline`.
 
-    `offline_guess` (the classifier's result for this text) is the cross-check; `context`
-    is what helps read a short message: e.g. {"awaiting": "order_id", "last_bot_message": ...}.
-    Entity values come back with personal data restored.
+    `context` is what helps read a short message: e.g. {"awaiting": "order_id",
+    "last_bot_message": ...}. Entity values come back with personal data restored.
     """
     messages = understanding_messages(text, redactor, context)
+    limit = budget or TurnBudget.unbounded()
 
     async def ask(layer: ModelClient) -> ModelAnswer[Understanding]:
-        answer = await layer.structured(messages, ModelUnderstanding, redactor=redactor)
-        result = cross_check(answer.value, offline_guess, disagreement_threshold)
+        answer = await layer.structured(
+            messages, ModelUnderstanding, redactor=redactor, budget=limit, max_tokens=ANSWER_TOKENS
+        )
+        result = weighed(answer.value, offline_guess, disagreement_threshold)
         result.entities = redactor.restore_value(result.entities)
         return ModelAnswer(result, answer.layer, answer.model, answer.usage, answer.method)
 

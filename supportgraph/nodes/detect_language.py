@@ -6,6 +6,7 @@ fields reset, and the customer's message appended to the bounded window.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -49,6 +50,7 @@ async def detect_language(state: ConversationState, runtime: Runtime[Deps]) -> d
         "say": [],
         "reply": "",
         "author": "bot",
-        "llm_usage": {},
+        # LLM mode: the turn's model calls share a deadline counted from now (llm_turn.py).
+        "llm_usage": {"started": time.time()} if deps.llm is not None else {},
         "escalation": {"action": "none", "reason": None, "priority": None},
     }

@@ -28,11 +28,20 @@ def add_usage(previous: dict[str, Any] | None, outcome: Any) -> dict[str, Any]:
     usage = dict(previous or {})
     reasons = [r for r in (usage.get("fallback"), outcome.fallback) if r]
     return {
+        **usage,
         "model": outcome.model,
         "fallback": "; ".join(reasons) or None,
         "tokens_in": int(usage.get("tokens_in", 0)) + outcome.tokens_in,
         "tokens_out": int(usage.get("tokens_out", 0)) + outcome.tokens_out,
+        "calls": int(usage.get("calls", 0)) + outcome.calls,
+        "cost": float(usage.get("cost", 0.0)) + outcome.cost,
     }
+
+
+def budget_for(llm: Any, state: ConversationState) -> Any:
+    """What is left of the turn deadline for this turn's model calls (a TurnBudget)."""
+    started = (state.llm_usage or {}).get("started")
+    return llm.budget(float(started) if started else None)
 
 
 def last_bot_message(state: ConversationState) -> str | None:

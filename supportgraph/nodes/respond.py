@@ -13,9 +13,10 @@ from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
 from supportgraph.domain.intents import intent_of
+from supportgraph.domain.policy import exact_by_policy
 from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.text import has_text
-from supportgraph.nodes.llm_turn import add_usage, llm_for, redactor_for
+from supportgraph.nodes.llm_turn import add_usage, budget_for, llm_for, redactor_for
 from supportgraph.templates import LANGUAGE_NAMES, Templates
 
 CONCISE = {"busy_parent", "expert"}
@@ -75,7 +76,7 @@ async def respond(state: ConversationState, runtime: Runtime[Deps]) -> dict[str,
         awaiting = None  # the offer was answered (or ignored) this turn
     update: dict[str, Any] = {"awaiting": awaiting}
     llm = llm_for(deps, "phrasing")
-    if llm is not None and has_text(state.text):
+    if llm is not None and has_text(state.text) and worth_phrasing(state, llm.settings):
         reply, update["llm_usage"] = await phrase_by_model(
             llm,
             {**state.as_dict(), "awaiting": awaiting},
@@ -83,10 +84,21 @@ async def respond(state: ConversationState, runtime: Runtime[Deps]) -> dict[str,
             deps.templates,
             runtime.stream_writer,
             await redactor_for(llm, deps, state.customer_id),
+            budget_for(llm, state),
         )
     update["reply"] = reply
     update["messages"] = [{"role": "bot", "text": reply, "turn": state.turn}]
     return update
+
+
+def worth_phrasing(state: ConversationState, settings: Any) -> bool:
+    """Whether a model should reword this turn's reply: not when the reply states a policy
+    decision word for word (domain/policy.py), unless the operator asked for it, and not when
+    a person takes over (the holding message is exact too)."""
+    if settings.phrase_policy_replies:
+        return True
+    keys = [str(item["key"]) for item in state.say]
+    return not exact_by_policy(keys) and state.escalation.get("action") != "handoff"
 
 
 async def phrase_by_model(
@@ -96,6 +108,7 @@ async def phrase_by_model(
     templates: Templates,
     write: Any,
     redactor: Any,
+    budget: Any = None,
 ) -> tuple[str, dict[str, Any]]:
     """The reply written by the model from the turn's facts, streamed as it is checked
     (custom stream events "token" / "reset"); the template reply when the model fails or
@@ -114,5 +127,6 @@ async def phrase_by_model(
         templates=templates,
         on_delta=on_delta,
         on_reset=on_reset,
+        budget=budget,
     )
     return str(outcome.value), add_usage(fields.get("llm_usage"), outcome)

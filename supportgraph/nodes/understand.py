@@ -22,7 +22,13 @@ from supportgraph.nlu.lexicon import asks_for_human, confirmation, names_other_a
 from supportgraph.nlu.requests import kinds, parse_address
 from supportgraph.nlu.sentiment import score_sentiment
 from supportgraph.nlu.text import has_text, word_count
-from supportgraph.nodes.llm_turn import add_usage, last_bot_message, llm_for, redactor_for
+from supportgraph.nodes.llm_turn import (
+    add_usage,
+    budget_for,
+    last_bot_message,
+    llm_for,
+    redactor_for,
+)
 
 log = logging.getLogger("supportgraph")
 
@@ -158,6 +164,61 @@ def about_another_company(deps: Deps, text: str, intent: str, entities: dict[str
     return deps.other_companies.named(text) is not None
 
 
+def settled_offline(
+    state: ConversationState,
+    text: str,
+    entities: dict[str, Any],
+    confidence: float,
+    llm: Any,
+) -> str | None:
+    """Why the offline reading of this message needs no model (the cascade), or None.
+
+    The model is consulted only where it can help: the classifier is unsure, and no rule
+    settled the message. A yes/no to our question, the slot we asked for, a request for a
+    person: the rules read those exactly, and a model could only get them wrong."""
+    if llm is None:
+        return "offline mode"
+    if confidence >= llm.settings.consult_below:
+        return "confident"
+    if asks_for_human(text):
+        return "asks for a person"
+    awaiting = state.awaiting
+    if awaiting in ("confirmation", "handoff_offer") and confirmation(text) is not None:
+        return "answers our question"
+    if state.active_flow and SLOT_ANSWERS.get(awaiting or "", set()) & set(entities):
+        return "answers the awaited slot"
+    return None
+
+
+async def read_by_model(
+    llm: Any,
+    deps: Deps,
+    state: ConversationState,
+    text: str,
+    guess: IntentGuess,
+    offline: tuple[str, float, float],
+) -> tuple[Any, dict[str, Any]]:
+    """The model's reading of an unsure message, weighed against the offline one (llm/
+    evidence.py), and the turn's usage after the call. Within the turn's deadline; the offline
+    reading when no model answers in time."""
+    from supportgraph.llm.understanding import Understanding
+
+    outcome = await llm.understand(
+        text,
+        await redactor_for(llm, deps, state.customer_id),
+        offline=lambda: Understanding(*offline),
+        # Weighed against the reading the store and the conversation made of the guess.
+        offline_guess=IntentGuess(*offline, guess.ranking),
+        context={
+            "awaiting": state.awaiting,
+            "active_flow": state.active_flow,
+            "last_bot_message": last_bot_message(state),
+        },
+        budget=budget_for(llm, state),
+    )
+    return outcome.value, add_usage(state.llm_usage, outcome)
+
+
 async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = deps_of(runtime)
     text = state.text[:NLU_CHARS]
@@ -174,39 +235,33 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         guess = deps.intents.classify(text, state.language)
         intent, confidence, uncertainty = guess.intent, guess.confidence, guess.uncertainty
         shop_reading = rescued(guess, entities, state, text, store_order)
+        another_company = False
         if shop_reading is not None:
             intent, confidence, uncertainty = shop_reading
         elif not store_order and about_another_company(deps, text, intent, entities):
             intent = "out_of_scope"  # "my amazon parcel is late": not our order to track
+            another_company = True
         llm = llm_for(deps, "understanding")
-        if llm is not None:
-            from supportgraph.llm.evidence import combined_sentiment, grounded_entities
-            from supportgraph.llm.understanding import Understanding, merge_entities
-
-            outcome = await llm.understand(
-                text,
-                await redactor_for(llm, deps, state.customer_id),
-                offline=lambda: Understanding(intent, confidence, uncertainty),
-                offline_guess=guess,
-                context={
-                    "awaiting": awaiting,
-                    "active_flow": active,
-                    "last_bot_message": last_bot_message(state),
-                },
+        settled = settled_offline(state, text, entities, confidence, llm) or (
+            "another company's matter" if another_company else None
+        )
+        if llm is not None and settled is None:
+            read, usage = await read_by_model(
+                llm, deps, state, text, guess, (intent, confidence, uncertainty)
             )
-            read = outcome.value
             intent, confidence, uncertainty = read.intent, read.confidence, read.uncertainty
-            # Rule-extracted entities win; the model adds plain values the rules missed
-            # (products need the catalogue's resolution, so they stay the rules' job).
-            # and only what the customer actually wrote (llm/evidence.py): no invented id, no
+            # Rule-extracted entities win; the model adds plain values the rules missed, and
+            # only what the customer actually wrote (llm/evidence.py): no invented id, no
             # echoed placeholder ever fills a slot.
+            from supportgraph.llm.evidence import combined_sentiment, grounded_entities
+            from supportgraph.llm.understanding import merge_entities
+
             model_entities = grounded_entities(
                 {k: v for k, v in read.entities.items() if k in MODEL_ENTITIES}, text
             )
             entities = merge_entities(entities, model_entities)
-            if outcome.model in ("primary", "backup"):
+            if usage["model"] in ("primary", "backup"):
                 sentiment = round(combined_sentiment(sentiment, read.sentiment), 3)
-            usage = add_usage(state.llm_usage, outcome)
     else:  # emoji or punctuation only: nothing to classify
         intent, confidence, uncertainty = "out_of_scope", 0.0, 1.0
 

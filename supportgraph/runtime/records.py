@@ -57,7 +57,10 @@ def _llm_fields(usage: dict[str, Any] | None) -> dict[str, Any]:
     if not usage:
         return {}  # offline mode: the record's defaults
     return {k: usage.get(k) for k in ("model", "fallback")} | {
-        k: int(usage.get(k) or 0) for k in ("tokens_in", "tokens_out")
+        "tokens_in": int(usage.get("tokens_in") or 0),
+        "tokens_out": int(usage.get("tokens_out") or 0),
+        "llm_calls": int(usage.get("calls") or 0),
+        "cost": round(float(usage.get("cost") or 0.0), 8),
     }
 
 
@@ -133,6 +136,7 @@ class Records:
         record.intent, record.confidence, record.uncertainty = "", 0.0, 0.0
         record.entities, record.node_ms = {}, {}
         record.model, record.fallback, record.tokens_in, record.tokens_out = None, None, 0, 0
+        record.llm_calls, record.cost = 0, 0.0
         record.escalation = Escalation(
             action="handoff",
             reason="human_active",

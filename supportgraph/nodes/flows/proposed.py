@@ -12,7 +12,7 @@ from typing import Any
 from supportgraph.domain.policy import CONFIRMED_WRITES, WRITES
 from supportgraph.domain.records import ToolCall
 from supportgraph.nodes.flows.base import FlowContext, Refused
-from supportgraph.nodes.llm_turn import add_usage, redactor_for
+from supportgraph.nodes.llm_turn import add_usage, budget_for, redactor_for
 
 SYSTEM = (
     "You help customers of an online shop through its support chat. Call a tool only when "
@@ -47,7 +47,9 @@ def _messages(ctx: FlowContext) -> list[Any]:
 async def run_proposals(ctx: FlowContext, llm: Any) -> dict[str, Any]:
     """Ask the model, run what the guard allows; returns the turn's updated LLM usage."""
     redactor = await redactor_for(llm, ctx.deps, ctx.customer_id)
-    outcome = await llm.propose_tools(_messages(ctx), ctx.deps.tools, redactor)
+    outcome = await llm.propose_tools(
+        _messages(ctx), ctx.deps.tools, redactor, budget_for(llm, ctx.state)
+    )
     for rejected in outcome.value.rejected:  # unknown tools, arguments not matching the schema
         name, _, why = rejected.partition(": ")
         ctx.tool_calls.append(ToolCall(name=name, ok=False, result_summary=f"rejected: {why}"))
