@@ -52,7 +52,10 @@ class FakeLLM:
     refuse_json_schema: int | None = None  # HTTP status to refuse response_format json_schema
     refuse_tools: bool = False  # 400 for any request carrying `tools`
     refuse_null_content: bool = True  # llama-cpp-python rejects content: null
+    stream_usage: bool = True  # False: like llama-cpp-python, no usage in streams, ever
+    tokenizer: bool = False  # serve llama-cpp-python's /extras/tokenize/count (words)
     closing: bool = False  # set at shutdown: scripted delays end early
+    abandoned: int = 0  # streams the client closed before their end
     # Answers requests nothing was scripted for (e.g. a whole conversation): body -> Reply.
     responder: Callable[[dict[str, Any]], Reply] | None = None
 
@@ -71,6 +74,9 @@ class FakeLLM:
         self.refuse_json_schema = None
         self.refuse_tools = False
         self.refuse_null_content = True
+        self.stream_usage = True
+        self.tokenizer = False
+        self.abandoned = 0
         self.responder = None
 
     def received(self) -> str:
@@ -125,6 +131,23 @@ async def _sse(
         }
         return f"data: {json.dumps(body)}\n\n".encode()
 
+    finished = False
+    try:
+        async for piece in _sse_pieces(fake, reply, model, include_usage, chunk):
+            yield piece
+        finished = True
+    finally:
+        if not finished:  # the client went away mid-stream (a deadline, a cancelled turn)
+            fake.abandoned += 1
+
+
+async def _sse_pieces(
+    fake: FakeLLM,
+    reply: Reply,
+    model: str,
+    include_usage: bool,
+    chunk: Callable[..., bytes],
+) -> AsyncIterator[bytes]:
     await fake.pause(reply.delay_s)
     text = reply.content or ""
     pieces = (
@@ -201,7 +224,8 @@ def build_app(fake: FakeLLM) -> FastAPI:
         if body.get("stream") and reply.raw_body is not None:
             return Response(reply.raw_body, media_type="text/event-stream")
         if body.get("stream"):
-            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            asked = bool((body.get("stream_options") or {}).get("include_usage"))
+            include_usage = asked and fake.stream_usage
             return StreamingResponse(
                 _sse(fake, reply, model, include_usage), media_type="text/event-stream"
             )
@@ -209,6 +233,13 @@ def build_app(fake: FakeLLM) -> FastAPI:
         if reply.raw_body is not None:
             return Response(reply.raw_body, media_type="application/json")
         return JSONResponse(_completion(reply, model))
+
+    @app.post("/extras/tokenize/count")
+    async def count(request: Request) -> Response:
+        if not fake.tokenizer:
+            return _error(404, "Not Found")
+        body = await request.json()
+        return JSONResponse({"count": len(str(body["input"]).split())})
 
     return app
 

@@ -9,6 +9,7 @@ echoed as an order id, sentiment -1.0 for a calm message.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportgraph import SupportAgent
+from supportgraph.backends.sqlite import SqliteStore
+from supportgraph.domain.intents import INTENT_NAMES
+from supportgraph.domain.policy import ACCOUNT_TOOLS
 from supportgraph.llm.evidence import combined_sentiment, grounded_entities
 from tests.llm_fake import FakeLLM, Reply, request_kind, shop_model
 from tests.test_llm_agent import layer, llm_settings
@@ -40,12 +44,25 @@ def mistaken(**wrong: Any) -> Callable[[dict[str, Any]], Reply]:
     return respond
 
 
-@pytest.fixture
+# Both ways an operator may run the LLM mode: the default cascade (the model reads only what
+# the offline reading is unsure of) and every message read by the model.
+MODES = {
+    "cascade": {"consult_below": 0.85, "phrase_policy_replies": False},
+    "every_call": {"consult_below": 1.0, "phrase_policy_replies": True},
+}
+
+
+@pytest.fixture(params=sorted(MODES))
 async def agent(
-    fake_llm_server: FakeLLM, tmp_path: Path, data_dir: Path
+    request: pytest.FixtureRequest, fake_llm_server: FakeLLM, tmp_path: Path, data_dir: Path
 ) -> AsyncIterator[SupportAgent]:
     fake_llm_server.reset()
-    settings = llm_settings(tmp_path, data_dir, primary=layer(fake_llm_server.url, max_retries=0))
+    settings = llm_settings(
+        tmp_path,
+        data_dir,
+        primary=layer(fake_llm_server.url, max_retries=0),
+        **MODES[request.param],
+    )
     async with SupportAgent.open(settings) as opened:
         yield opened
 
@@ -110,3 +127,57 @@ def test_the_models_sentiment_is_never_more_negative_than_the_offline_reading_al
     combined = combined_sentiment(offline, model)
     assert abs(combined) <= abs(offline)
     assert combined == offline or (combined > 0) == (offline > 0)
+
+
+async def test_a_models_intent_alone_never_hands_a_customer_over(
+    agent: SupportAgent, fake_llm_server: FakeLLM
+) -> None:
+    fake_llm_server.responder = mistaken(intent="human_agent", sentiment=-1.0)
+    record = await agent.send("t", "is it possible to change something")
+    assert record.escalation.action != "handoff" and record.intent != "human_agent"
+
+
+# Tempting mistakes: another customer's order and email, invented ids, echoed placeholders.
+WRONG_VALUES = {
+    "order_id": ["SG-10003", "SG-10005", "1234567890", "PHONE_1", "[ORDER_1]"],
+    "email": ["anna.schmidt@example.com", "[EMAIL_1]", "someone@example.com"],
+    "name": ["Anna Schmidt", "NAME_1"],
+    "zip": ["10115", "ZIP_1"],
+    "confirmed": [True, "yes"],
+}
+UNVERIFIED_CONVERSATION = [
+    "Where is my order?",
+    "is it possible to change something",
+    "the parcel",
+    "SG-10002",
+    "yes",
+]
+
+
+def random_answer(rng: random.Random) -> dict[str, Any]:
+    keys = rng.sample(sorted(WRONG_VALUES), rng.randint(0, 3))
+    return {
+        "intent": rng.choice(INTENT_NAMES),
+        "entities": {key: rng.choice(WRONG_VALUES[key]) for key in keys},
+        "sentiment": rng.uniform(-1, 1),
+    }
+
+
+async def test_whatever_the_model_answers_nothing_is_written_or_disclosed_or_escalated(
+    agent: SupportAgent, fake_llm_server: FakeLLM
+) -> None:
+    """A property over 30 random conversations (seeded): a customer who never proves who
+    they are, whatever the model reads into their messages, gets no order data, no change to
+    any order and no handoff the offline path would not make (it makes none here)."""
+    rng = random.Random(15)
+    for example in range(30):
+        fake_llm_server.responder = mistaken(**random_answer(rng))
+        records = [await agent.send(f"p{example}", text) for text in UNVERIFIED_CONVERSATION]
+        for record in records:
+            assert not record.verified_customer
+            assert not any(c.ok and c.name in ACCOUNT_TOOLS for c in record.tool_calls)
+            assert record.escalation.action != "handoff", (example, record.customer_text)
+            for secret in ("DHL", "Berlin", "€"):  # tracking, addresses, amounts of any order
+                assert secret not in record.reply, (example, record.reply)
+    store = agent.store
+    assert isinstance(store, SqliteStore) and store.writes_log() == []
