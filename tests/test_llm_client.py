@@ -51,22 +51,19 @@ async def test_json_schema_answer_validated_and_tokens_counted(fake: FakeLLM) ->
 
 @pytest.mark.parametrize("status", [400, 500])
 async def test_refused_json_schema_falls_back_and_is_remembered(fake: FakeLLM, status: int) -> None:
-    """llama.cpp refuses json_schema with 400, llama-cpp-python with 500."""
+    """llama.cpp refuses json_schema with 400, llama-cpp-python with 500. JSON mode comes
+    next, with the schema in response_format (llama-cpp-python enforces it as a grammar)."""
     fake.refuse_json_schema = status
     memory = MethodMemory()
-    fake.script(
-        Reply(tool_calls=[{"name": "Answer", "arguments": {"intent": "pricing", "count": 1}}])
-    )
+    fake.script(Reply(content=json.dumps({"intent": "pricing", "count": 1})))
     first = await client(fake, memory).structured(ASK, Answer)
-    assert first.method == "function_calling" and first.value.intent == "pricing"
+    assert first.method == "json_mode" and first.value.intent == "pricing"
+    assert fake.requests[-1]["response_format"]["schema"]["properties"]["count"]
     fake.requests.clear()
-    fake.script(
-        Reply(tool_calls=[{"name": "Answer", "arguments": {"intent": "payment", "count": 3}}])
-    )
+    fake.script(Reply(content=json.dumps({"intent": "payment", "count": 3})))
     second = await client(fake, memory).structured(ASK, Answer)  # a new client, same endpoint
     assert second.value.intent == "payment"
-    assert len(fake.requests) == 1 and "response_format" not in fake.requests[0]
-    assert fake.requests[0]["tools"][0]["function"]["name"] == "Answer"
+    assert len(fake.requests) == 1 and fake.response_formats() == ["json_object"]
 
 
 async def test_function_call_arriving_as_text_in_content_is_accepted(fake: FakeLLM) -> None:
@@ -74,30 +71,29 @@ async def test_function_call_arriving_as_text_in_content_is_accepted(fake: FakeL
     call = {"name": "Answer", "arguments": {"intent": "shipping", "count": 4}}
     fake.script(Reply(content=f"<tool_call>{json.dumps(call)}</tool_call>"))
     answer = await client(fake).structured(ASK, Answer)
-    assert answer.method == "function_calling" and answer.value.count == 4
+    assert answer.value.count == 4 and answer.value.intent == "shipping"
 
 
-async def test_json_mode_and_prompt_when_no_tool_call_comes_back(fake: FakeLLM) -> None:
-    """llama-server --jinja ignores a forced tool_choice: no call, no JSON. Then json_mode
-    (with the schema in the prompt) answers in a code fence."""
+async def test_function_calling_when_json_mode_gives_no_json(fake: FakeLLM) -> None:
+    """A server that ignores response_format answers JSON mode in prose: the schema is then
+    asked as a forced function call, which is remembered for the endpoint."""
     fake.refuse_json_schema = 400
     fake.script(
         Reply(content="I think it is about an order."),
-        Reply(content=f"```json\n{ANSWER}\n```"),
+        Reply(tool_calls=[{"name": "Answer", "arguments": {"intent": "pricing", "count": 2}}]),
     )
     memory = MethodMemory()
     answer = await client(fake, memory).structured(ASK, Answer)
-    assert answer.method == "json_mode"
-    assert fake.response_formats()[-1] == "json_object"
-    assert '"count"' in fake.requests[-1]["messages"][-1]["content"]  # the schema was listed
-    assert memory.known(f"structured|{fake.url}|fake-model") == "json_mode"
+    assert answer.method == "function_calling" and answer.value.count == 2
+    assert fake.requests[-1]["tools"][0]["function"]["name"] == "Answer"
+    assert memory.known(f"structured|{fake.url}|fake-model") == "function_calling"
 
 
 async def test_malformed_json_everywhere_is_an_invalid_answer(fake: FakeLLM) -> None:
     fake.script(
         Reply(content='{"intent": "order_tracking", "count": '),  # json_schema: cut off
-        Reply(content="no tool call"),  # function_calling
         Reply(content='{"intent": "refund everything"}'),  # json_mode: wrong keys
+        Reply(content="no tool call"),  # function_calling
         Reply(raw_body="this is not json at all"),  # prompt: a broken HTTP body
     )
     with pytest.raises(ModelFailure) as caught:
