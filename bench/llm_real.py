@@ -4,6 +4,7 @@ Qwen2.5-Coder-0.5B-Instruct served by llama-cpp-python on this machine.
 
     python bench/llm_real.py [--venv DIR] [--port P] [--cases smoke|core|all]
                              [--out FILE.json] [--label NAME]
+    python bench/llm_real.py --report FILE.json    # the table of an earlier run again
     # an older checkout, e.g. before this issue's work:
     git worktree add /tmp/before 5d06540
     PYTHONPATH=/tmp/before python bench/llm_real.py --cases core --label before
@@ -15,9 +16,13 @@ What it does:
 2. puts a measuring proxy between supportgraph and the server: per model request its start,
    first and last byte, streamed or not, prompt size, usage, and whether the client left;
 3. runs the eval cases one at a time offline and then in LLM mode, every customer message
-   marked as a turn so each model request is attributed to the turn that made it; after each
-   LLM-mode case, one bare request of each turn's customer message (max_tokens 60) is timed;
-4. prints a markdown table and writes every raw number to --out: pass rates (decisions =
+   marked as a turn so each model request is attributed to the turn that made it; then, for
+   each LLM-mode turn that called the model, one bare request of its customer message
+   (max_tokens 60) is timed (after all cases, so bare prompts do not evict the server's
+   cached prefix mid-run);
+4. replays the misreadings the issue reported (bench/llm_real_support/regressions.py) with
+   the real model, as configured and with the model asked about every message;
+5. prints a markdown table and writes every raw number to --out: pass rates (decisions =
    every check but the reply wording; all checks), the cases that pass offline and fail in
    LLM mode, turn latency, model calls, tokens in/out per turn and the prefix-cache hit rate
    (from the server log), turn time ÷ time inside model requests (target ≤ 1.3) and turn
@@ -50,9 +55,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from llm_real_support import model_server, report, server_log
+from llm_real_support import model_server, regressions, report, server_log
 from llm_real_support.cases import Marks, TurnMark, run_mode, select_cases
 from llm_real_support.proxy import Recorder, free_port, proxying
+from llm_real_support.regressions import run_regressions
 
 REPO = Path(__file__).resolve().parents[1]
 EVALS = REPO / "tests" / "evals"  # the same cases whichever checkout runs them
@@ -74,8 +80,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--venv", type=Path, default=model_server.DEFAULT_VENV)
     parser.add_argument("--port", type=int, default=0, help="model server port (0: any free)")
     parser.add_argument("--cases", choices=["smoke", "core", "all"], default="core")
+    parser.add_argument(
+        "--misreadings-only", action="store_true", help="only replay the issue's misreadings"
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--label", default="run")
+    parser.add_argument(
+        "--report", type=Path, default=None, help="print the table of a saved --out file; no run"
+    )
     # Settings of newer checkouts only: passed when given and the installed code has them.
     parser.add_argument("--turn-deadline-s", type=float, default=None)
     parser.add_argument("--consult-below", type=float, default=None)
@@ -112,7 +124,9 @@ async def bare_call(http: httpx.AsyncClient, text: str) -> float:
 
 
 class BareCalls:
-    """After each LLM-mode case: one bare call per turn of it that called the model."""
+    """After the LLM-mode cases: one bare call per turn that called the model. Not between
+    cases: a bare prompt would evict the server's cached prompt prefix, and the next case
+    would pay for a cache miss no production server (serving only supportgraph) has."""
 
     def __init__(self, http: httpx.AsyncClient, marks: Marks, recorder: Recorder) -> None:
         self.http, self.marks, self.recorder = http, marks, recorder
@@ -129,13 +143,27 @@ class BareCalls:
         self.recorder.tag = {"phase": "llm", "case": case_id, "turn": 0}
 
 
+def misreading_settings(data_dir: Path, proxy_url: str, args: argparse.Namespace) -> Any:
+    """Settings as the command line chose them, with a regression mode's overrides."""
+
+    def settings_for(overrides: dict[str, Any]) -> Any:
+        chosen = argparse.Namespace(**{**vars(args), **overrides})
+        return llm_settings(data_dir, proxy_url, chosen)[0]
+
+    return settings_for
+
+
 async def run_all(
     args: argparse.Namespace, proxy_url: str, recorder: Recorder, marks: Marks, work: Path
 ) -> dict[str, Any]:
     from supportgraph.config import Settings
 
-    cases = select_cases(EVALS, args.cases)
     data_dir = work / "data"  # models and KB index built once, shared by both modes
+    if args.misreadings_only:
+        return {
+            "misreadings": await run_regressions(misreading_settings(data_dir, proxy_url, args))
+        }
+    cases = select_cases(EVALS, args.cases)
     offline = await run_mode("offline", cases, Settings(data_dir=data_dir, llm=None), marks, None)
     settings, extra = llm_settings(data_dir, proxy_url, args)
     async with httpx.AsyncClient(base_url=proxy_url, timeout=120) as http:
@@ -143,11 +171,22 @@ async def run_all(
         recorder.tag = {"phase": "warmup"}
         await bare_call(http, "Hello")
         bare = BareCalls(http, marks, recorder)
-        llm = await run_mode("llm", cases, settings, marks, bare.after_case)
+        llm = await run_mode("llm", cases, settings, marks, None)
+        for case in cases:
+            await bare.after_case(case.id)
+
+    def settings_for(overrides: dict[str, Any]) -> Any:
+        return llm_settings(data_dir, proxy_url, argparse.Namespace(**{**vars(args), **overrides}))[
+            0
+        ]
+
+    recorder.tag = {"phase": "regressions"}
+    misreadings = await run_regressions(settings_for)
     return {
         "cases": [c.id for c in cases],
         "llm_settings_extra": extra,
         "modes": {"offline": offline, "llm": llm},
+        "misreadings": misreadings,
     }
 
 
@@ -169,8 +208,19 @@ def assemble(
     }
 
 
+def reprint(saved: Path) -> None:
+    """The table of an earlier run, summarised again from its raw numbers."""
+    data = json.loads(saved.read_text())
+    print(report.markdown(str(data.get("label", saved.stem)), report.summarise(data)))
+    if data.get("misreadings"):
+        print(regressions.markdown(data["misreadings"]))
+
+
 def main() -> None:
     args = parse_args()
+    if args.report is not None:
+        reprint(args.report)
+        return
     where = use_checkout()
     print(f"supportgraph from {where}")
     model_server.ensure_venv(args.venv)
@@ -191,12 +241,16 @@ def main() -> None:
                 data = asyncio.run(run_all(args, proxy_url, recorder, marks, work))
         finally:
             tail.stop()
+    if args.misreadings_only:
+        print(regressions.markdown(data["misreadings"]))
+        return
     data = assemble(data, recorder, marks, tail.lines)
     data.update(label=args.label, supportgraph=where, model=str(model), server_log=str(log))
     data["started"], data["seconds"] = started, time.time() - started
     data["summary"] = report.summarise(data)
     print()
     print(report.markdown(args.label, data["summary"]))
+    print(regressions.markdown(data["misreadings"]))
     out = args.out or REPO / "bench" / "out" / f"llm_real_{args.label}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=1, default=str))

@@ -42,6 +42,12 @@ def tokens_in(request: dict[str, Any]) -> int:
     return int((request.get("usage") or {}).get("prompt_tokens") or 0)
 
 
+def is_model_call(request: dict[str, Any]) -> bool:
+    """A chat completion; not a tokenizer request (supportgraph counts a stream's tokens with
+    the server's tokenizer when the stream carries no usage)."""
+    return str(request.get("path", "")).endswith("/chat/completions")
+
+
 def requests_of(turn: dict[str, Any], requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         r
@@ -76,19 +82,23 @@ def _regressions(offline: list[dict[str, Any]], llm: list[dict[str, Any]]) -> li
 
 def _model_turns(turns: list[dict[str, Any]], requests: list[dict[str, Any]]) -> dict[str, Any]:
     """Model cost per LLM-mode turn, and how the turn's time compares to it."""
-    calls, t_in, t_out, model_ratio, bare_ratio = [], [], [], [], []
+    calls, t_in, t_out, model_ratio, bare_ratio, counts = [], [], [], [], [], []
     for turn in turns:
-        mine = requests_of(turn, requests)
+        everything = requests_of(turn, requests)
+        mine = [r for r in everything if is_model_call(r)]
+        counts.append(len(everything) - len(mine))
         calls.append(len(mine))
         t_in.append(float(sum(tokens_in(r) for r in mine)))
         t_out.append(float(sum(tokens_out(r) for r in mine)))
-        inside_ms = 1000 * sum(r["seconds"] or 0.0 for r in mine)
+        # Time inside the model: its completions and the tokenizer requests that counted them.
+        inside_ms = 1000 * sum(r["seconds"] or 0.0 for r in everything)
         if mine and inside_ms > 0:
             model_ratio.append(turn["latency_ms"] / inside_ms)
         if mine and turn.get("bare_ms"):
             bare_ratio.append(turn["latency_ms"] / turn["bare_ms"])
     return {
         "calls_per_turn_mean": statistics.mean(calls) if calls else 0.0,
+        "tokenizer_requests_per_turn_mean": statistics.mean(counts) if counts else 0.0,
         "turns_without_calls": _share([c == 0 for c in calls]),
         "tokens_in_per_turn": _spread(t_in),
         "tokens_out_per_turn": _spread(t_out),
@@ -167,6 +177,8 @@ def markdown(label: str, s: dict[str, Any]) -> str:
         f"{lat_llm['max']:.0f} |",
         f"| model calls per turn (mean; share of turns with 0) | {off['model_requests']} "
         f"requests in all | {llm['calls_per_turn_mean']:.2f}; {_pct(llm['turns_without_calls'])} |",
+        f"| tokenizer requests per turn (counting streamed tokens) | - | "
+        f"{llm.get('tokenizer_requests_per_turn_mean', 0.0):.2f} |",
         f"| tokens in per turn (mean / p50 / max) | - | {t_in['mean']:.0f} / {t_in['p50']:.0f} / "
         f"{t_in['max']:.0f} |",
         f"| tokens out per turn (mean / p50 / max) | - | {t_out['mean']:.0f} / "
