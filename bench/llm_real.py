@@ -143,6 +143,35 @@ class BareCalls:
         self.recorder.tag = {"phase": "llm", "case": case_id, "turn": 0}
 
 
+def share_learned_state() -> list[str]:
+    """One process serving many conversations keeps what it learned about the endpoint (which
+    structured-output method works, its latency, its tokenizer); the eval runner opens an
+    agent per case, which would start each case from nothing. So the bench shares those
+    between cases, as a server process does. Works on older checkouts: only what exists."""
+    import supportgraph.llm.service as service
+
+    shared = []
+    for name in ("MethodMemory", "LatencyBook", "TokenCounter"):
+        cls = getattr(service, name, None)
+        if cls is not None:
+            setattr(service, name, _once(cls()))
+            shared.append(name)
+    return shared
+
+
+def _once(instance: Any) -> Any:
+    return lambda *args, **kwargs: instance
+
+
+async def warm_up(settings: Any) -> list[str]:
+    """The start-up check `supportgraph chat` and `serve` make (it may warm the server's
+    prompt cache): the problems it reports."""
+    from supportgraph.runtime.agent import SupportAgent
+
+    async with SupportAgent.open(settings) as agent:
+        return list(await agent.llm_problems())
+
+
 def misreading_settings(data_dir: Path, proxy_url: str, args: argparse.Namespace) -> Any:
     """Settings as the command line chose them, with a regression mode's overrides."""
 
@@ -166,10 +195,12 @@ async def run_all(
     cases = select_cases(EVALS, args.cases)
     offline = await run_mode("offline", cases, Settings(data_dir=data_dir, llm=None), marks, None)
     settings, extra = llm_settings(data_dir, proxy_url, args)
+    extra["shared_between_cases"] = share_learned_state()
     async with httpx.AsyncClient(base_url=proxy_url, timeout=120) as http:
         # The first call after the server starts carries seconds of warm-up: not a turn's.
         recorder.tag = {"phase": "warmup"}
         await bare_call(http, "Hello")
+        extra["start_up_problems"] = await warm_up(settings)
         bare = BareCalls(http, marks, recorder)
         llm = await run_mode("llm", cases, settings, marks, None)
         for case in cases:

@@ -52,6 +52,7 @@ from supportgraph.llm.negotiation import (
     refuses_feature,
 )
 from supportgraph.llm.pii import Redactor
+from supportgraph.llm.prompts import SHOP_PREFIX
 from supportgraph.llm.settings import ModelSettings
 from supportgraph.llm.tokens import TokenCounter
 
@@ -184,8 +185,13 @@ class ModelClient:
         redactor: Redactor | None = None,
         budget: TurnBudget = UNBOUNDED,
         max_tokens: int | None = None,
+        described: bool = False,
     ) -> ModelAnswer[M]:
-        """An answer validated against `schema`, negotiating how to ask this endpoint."""
+        """An answer validated against `schema`, negotiating how to ask this endpoint.
+
+        `described`: the messages already say what JSON to answer, so JSON mode and the
+        prompt method add no schema of their own (it would be a second copy in the prompt,
+        after the customer's message, where no server's prefix cache can keep it)."""
         outgoing = safe_messages(messages, redactor)
         fixed = self.settings.structured_output
         candidates = STRUCTURED_METHODS if fixed == "auto" else (fixed,)
@@ -194,7 +200,12 @@ class ModelClient:
         notes: list[str] = []
         for method in self.memory.order(key, candidates):
             ask = functools.partial(
-                self._ask_structured, method, outgoing, schema, self.length_cap(max_tokens)
+                self._ask_structured,
+                method,
+                outgoing,
+                schema,
+                self.length_cap(max_tokens),
+                described,
             )
             try:
                 value, usage = await self._resilient(ask, "structured", budget)
@@ -286,12 +297,15 @@ class ModelClient:
 
     async def probe(self) -> str | None:
         """A start-up check: None when the endpoint answers, else what to fix."""
-        from langchain_core.messages import HumanMessage
+        from langchain_core.messages import HumanMessage, SystemMessage
 
         s = self.settings
         try:
+            # The shared prompt prefix rides along: a server that caches prompt prefixes
+            # has it computed before the first customer writes.
             ping = self.chat.bind(**self.length_cap(PROBE_TOKENS))
-            await asyncio.wait_for(ping.ainvoke([HumanMessage("ping")]), s.timeout_s)
+            warm = [SystemMessage(SHOP_PREFIX), HumanMessage("ping")]
+            await asyncio.wait_for(ping.ainvoke(warm), s.timeout_s)
         except Exception as exc:
             reason, detail = classify(exc)
             hint = {
@@ -311,6 +325,7 @@ class ModelClient:
         messages: list[BaseMessage],
         schema: type[M],
         cap: dict[str, Any],
+        described: bool = False,
     ) -> tuple[M, Usage]:
         from langchain_core.messages import SystemMessage
 
@@ -336,7 +351,8 @@ class ModelClient:
                 runnable = self.chat.bind(
                     response_format={"type": "json_object", "schema": schema.model_json_schema()}
                 )
-            messages = [*messages, SystemMessage(json_instruction(schema))]
+            if not described:
+                messages = [*messages, SystemMessage(json_instruction(schema))]
         feature = runnable is not self.chat
         if cap:
             runnable = runnable.bind(**cap)

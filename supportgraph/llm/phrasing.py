@@ -10,6 +10,7 @@ are not in the facts, and the caller's template reply is used instead.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
 MAX_REPLY_CHARS = 1500  # a longer reply is rambling, not support
+MIN_REPLY_WORDS = 3  # fewer words ("2026-11-26..2026-11-30") say nothing to a customer
+HISTORY_MESSAGES = 2  # the last exchange gives the tone; more costs prompt tokens each call
+PROMPT_LEAVES_OUT = {"customer_text", "recent_messages", "tool_results", "kb_chunks"}
+WORD_RE = re.compile(r"[^\W\d_]{2,}")
 MIN_REPLY_TOKENS = 80
 PERSONA_STYLE = {
     "newbie": "Explain simply, one step at a time, no jargon.",
@@ -79,8 +84,14 @@ class Facts(BaseModel):
         )
 
     def facts_json(self, redactor: Redactor) -> str:
-        """The facts as the model (and the grounding check) sees them: redacted."""
-        data = self.model_dump(exclude={"customer_text", "recent_messages"})
+        """The facts as the model (and the grounding check) sees them: redacted.
+
+        The template reply already states what the tool results and knowledge chunks say
+        that matters this turn, so they stay out of the prompt: they were most of its
+        tokens, and every token after the shared prefix is computed again on each call (a
+        0.5B model on two cores reads about 65 tokens a second). A reply can only be
+        grounded in what the model was shown."""
+        data = self.model_dump(exclude=PROMPT_LEAVES_OUT)
         return json.dumps(redactor.redact_value(data), ensure_ascii=False, default=str)
 
 
@@ -106,7 +117,8 @@ def phrasing_messages(facts: Facts, redactor: Redactor) -> list[BaseMessage]:
     elif facts.awaiting:
         rules.append(f"End by asking the customer for: {facts.awaiting}.")
     history = "\n".join(
-        f"{m['role']}: {redactor.redact(str(m['text']))}" for m in facts.recent_messages
+        f"{m['role']}: {redactor.redact(str(m['text']))}"
+        for m in facts.recent_messages[-HISTORY_MESSAGES:]
     )
     user = (
         f"Facts (JSON): {facts.facts_json(redactor)}\n\n"
@@ -128,6 +140,8 @@ def check_reply(text: str, facts_index: FactIndex, redactor: Redactor) -> list[s
         return ["empty"]
     if len(text) > MAX_REPLY_CHARS:
         return ["too_long"]
+    if len(WORD_RE.findall(text)) < MIN_REPLY_WORDS:
+        return ["no_words"]
     return violations(text, facts_index, redactor)
 
 

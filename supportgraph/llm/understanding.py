@@ -170,7 +170,12 @@ async def understand(
 
     async def ask(layer: ModelClient) -> ModelAnswer[Understanding]:
         answer = await layer.structured(
-            messages, ModelUnderstanding, redactor=redactor, budget=limit, max_tokens=ANSWER_TOKENS
+            messages,
+            ModelUnderstanding,
+            redactor=redactor,
+            budget=limit,
+            max_tokens=ANSWER_TOKENS,
+            described=True,  # the task names the three keys
         )
         result = weighed(answer.value, offline_guess, disagreement_threshold)
         result.entities = redactor.restore_value(result.entities)

@@ -15,9 +15,8 @@ from supportgraph.nodes.flows.base import FlowContext, Refused
 from supportgraph.nodes.llm_turn import add_usage, budget_for, redactor_for
 
 SYSTEM = (
-    "You help customers of an online shop through its support chat. Call a tool only when "
-    "one is needed to answer the customer's last message, with the arguments the "
-    "conversation states; otherwise call none. {identity}"
+    "Task: call a tool only when one is needed to answer the customer's last message, with "
+    "the arguments the conversation states; otherwise call none. {identity}"
 )
 
 
@@ -36,7 +35,10 @@ def _messages(ctx: FlowContext) -> list[Any]:
         if customer
         else "The customer is not verified: account data needs their email first."
     )
-    out: list[Any] = [SystemMessage(SYSTEM.format(identity=identity))]
+    from supportgraph.llm.prompts import SHOP_PREFIX
+
+    # The prefix every model call shares (llm/prompts.py): the server's cache keeps it.
+    out: list[Any] = [SystemMessage(SHOP_PREFIX + SYSTEM.format(identity=identity))]
     for message in ctx.state.messages[-6:]:
         text = str(message.get("text") or "")
         if text:
