@@ -167,6 +167,25 @@ async def test_invented_numbers_are_rejected_for_the_template(fake: FakeLLM) -> 
     assert outcome.tokens_in > 0  # the rejected answer still cost tokens
 
 
+async def test_a_reply_without_words_is_no_reply(fake: FakeLLM) -> None:
+    """Qwen2.5-0.5B answered a German shipping question with only the date range: grounded,
+    and useless to the customer."""
+    fake.script(Reply(content="2026-03-14..2026-03-16"))
+    llm = service(fake)
+    outcome = await llm.phrase(FACTS, llm.new_redactor())
+    assert (outcome.model, outcome.value) == ("offline", FACTS.template_reply)
+    assert outcome.fallback == "primary: ungrounded: no_words"
+
+
+async def test_the_model_sees_the_template_reply_not_the_raw_tool_results(fake: FakeLLM) -> None:
+    fake.script(Reply(content="Your parcel SG-10234 is on its way with DHL."))
+    llm = service(fake)
+    await llm.phrase(FACTS, llm.new_redactor())
+    prompt = fake.requests[-1]["messages"][-1]["content"]
+    assert FACTS.template_reply.split(" (")[0] in prompt
+    assert "track_shipment" not in prompt and "result_summary" not in prompt
+
+
 async def test_streamed_reply_arrives_in_checked_sentences(fake: FakeLLM) -> None:
     fake.script(
         Reply(chunks=["Order SG-", "10234 is on ", "its way. We'll ", "email [EMAIL_1]", "."])
