@@ -164,19 +164,23 @@ def random_answer(rng: random.Random) -> dict[str, Any]:
 
 
 async def test_whatever_the_model_answers_nothing_is_written_or_disclosed_or_escalated(
-    agent: SupportAgent, fake_llm_server: FakeLLM
+    agent: SupportAgent, fake_llm_server: FakeLLM, tmp_path: Path, data_dir: Path
 ) -> None:
     """A property over 30 random conversations (seeded): a customer who never proves who
     they are, whatever the model reads into their messages, gets no order data, no change to
-    any order and no handoff the offline path would not make (it makes none here)."""
+    any order, and exactly the escalation decisions the offline path makes."""
+    async with SupportAgent.open(llm_settings(tmp_path / "offline", data_dir)) as offline:
+        expected = [
+            (await offline.send("p", text)).escalation.action for text in UNVERIFIED_CONVERSATION
+        ]
     rng = random.Random(15)
     for example in range(30):
         fake_llm_server.responder = mistaken(**random_answer(rng))
         records = [await agent.send(f"p{example}", text) for text in UNVERIFIED_CONVERSATION]
+        assert [r.escalation.action for r in records] == expected, example
         for record in records:
             assert not record.verified_customer
             assert not any(c.ok and c.name in ACCOUNT_TOOLS for c in record.tool_calls)
-            assert record.escalation.action != "handoff", (example, record.customer_text)
             for secret in ("DHL", "Berlin", "€"):  # tracking, addresses, amounts of any order
                 assert secret not in record.reply, (example, record.reply)
     store = agent.store
