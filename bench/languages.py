@@ -1,0 +1,119 @@
+"""Understanding per language, on the independent sets (issue 16).
+
+    python bench/languages.py [--data bench/data/independent] [--limit N]
+
+Every message is one whole turn of the real agent (demo store, SQLite, offline NLU) in a new
+thread. Per language: intent accuracy and macro-F1 over the labelled intents (out_of_scope
+included: a rejected off-topic message is right), and fraud reports handed over at once vs
+ordinary payment questions handed over. The sets were written by helpers who never saw the
+training data (bench/data/independent/README.md): `intents.jsonl` and `offtopic.jsonl` for
+en/es/fr/de, `intents_nine.jsonl` and `fraud_nine.jsonl` for it/pt/zh/ja/ar, `fraud.jsonl`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from _stats import pct  # noqa: E402
+
+from supportgraph import Settings, SupportAgent  # noqa: E402
+
+ORDER = ["en", "es", "fr", "de", "it", "pt", "zh", "ja", "ar"]
+
+
+def rows(path: Path, limit: int | None) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    found = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return found[:limit] if limit else found
+
+
+def intent_rows(data: Path, limit: int | None) -> list[dict[str, Any]]:
+    labelled = rows(data / "intents.jsonl", limit) + rows(data / "intents_nine.jsonl", limit)
+    off = [{**r, "intent": "out_of_scope"} for r in rows(data / "offtopic.jsonl", limit)]
+    return labelled + [r for r in off if not r.get("near_scope")]
+
+
+def macro_f1(pairs: list[tuple[str, str]]) -> float:
+    from sklearn.metrics import f1_score
+
+    truth, guess = zip(*pairs, strict=True)
+    return float(f1_score(truth, guess, average="macro", labels=sorted(set(truth))))
+
+
+async def measure(data: Path, limit: int | None) -> dict[str, Any]:
+    intents = intent_rows(data, limit)
+    fraud = rows(data / "fraud.jsonl", limit) + rows(data / "fraud_nine.jsonl", limit)
+    by_lang: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    handed: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    latency: dict[str, list[float]] = defaultdict(list)
+    with tempfile.TemporaryDirectory() as tmp:
+        async with SupportAgent.open(Settings(data_dir=Path(tmp))) as agent:
+            for n, row in enumerate(intents):
+                started = time.perf_counter()
+                record = await agent.send(f"i{n}", row["text"])
+                latency[row["lang"]].append((time.perf_counter() - started) * 1000)
+                by_lang[row["lang"]].append((row["intent"], record.intent))
+            for n, row in enumerate(fraud):
+                record = await agent.send(f"f{n}", row["text"])
+                critical = record.escalation.priority == "critical"
+                handed[row["lang"]].append((bool(row["fraud"]), critical))
+    table = {}
+    for lang in [x for x in ORDER if x in by_lang]:
+        pairs = by_lang[lang]
+        reports = [got for is_fraud, got in handed[lang] if is_fraud]
+        ordinary = [got for is_fraud, got in handed[lang] if not is_fraud]
+        table[lang] = {
+            "n": len(pairs),
+            "accuracy": sum(a == b for a, b in pairs) / len(pairs),
+            "macro_f1": macro_f1(pairs),
+            "fraud_caught": sum(reports) / len(reports) if reports else None,
+            "false_alarms": sum(ordinary) / len(ordinary) if ordinary else None,
+            "p50_ms": pct(latency[lang], 50),
+        }
+    return table
+
+
+def show(table: dict[str, Any]) -> str:
+    def share(x: float | None) -> str:
+        return "-" if x is None else f"{100 * x:.1f}%"
+
+    lines = [
+        "| language | messages | intent accuracy | macro-F1 | fraud caught | false alarms | turn p50 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for lang, r in table.items():
+        lines.append(
+            f"| {lang} | {r['n']} | {share(r['accuracy'])} | {r['macro_f1']:.3f} | "
+            f"{share(r['fraud_caught'])} | {share(r['false_alarms'])} | {r['p50_ms']:.0f} ms |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=HERE / "data" / "independent")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    table = asyncio.run(measure(args.data, args.limit))
+    print(show(table))
+    if args.out:
+        args.out.write_text(json.dumps(table, indent=1))
+
+
+if __name__ == "__main__":
+    main()
