@@ -24,8 +24,21 @@ class Chunk:
         return hashlib.sha256(f"{self.heading}\n{self.text}".encode()).hexdigest()[:16]
 
 
+# Letters and digits of scripts from Greek on (Cyrillic, Arabic, Devanagari, kana, CJK,
+# Hangul) are kept: an Arabic or Japanese heading has nothing else to name its section.
+# Latin headings keep only a-z and digits, so their ids stay what they have always been.
+FIRST_NON_LATIN = 0x370
+
+
+def _slug_char(char: str) -> str:
+    if "a" <= char <= "z" or "0" <= char <= "9":
+        return char
+    return char if char.isalnum() and ord(char) >= FIRST_NON_LATIN else "-"
+
+
 def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", normalize(text)).strip("-")[:60]
+    slug = "".join(_slug_char(c) for c in normalize(text))
+    return re.sub(r"-+", "-", slug).strip("-")[:60]
 
 
 def chunk_markdown(text: str, language: str, topic: str) -> list[Chunk]:
