@@ -180,12 +180,13 @@ def build_pipeline() -> Any:
             ),
             (
                 "words",
-                # Single-character tokens count: a Chinese or Japanese character is a word.
+                # A Chinese or Japanese character is a word of its own; elsewhere words have two
+                # letters or more (a lone "0", the number placeholder, says nothing).
                 TfidfVectorizer(
                     analyzer="word",
                     ngram_range=(1, 2),
                     sublinear_tf=True,
-                    token_pattern=r"(?u)\b\w+\b",
+                    token_pattern=r"(?u)\b\w\w+\b|" + _UNSPACED.pattern.strip("()"),
                 ),
             ),
         ]
