@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import supportgraph
 from supportgraph import SupportAgent
 from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.domain.intents import INTENT_NAMES
@@ -145,6 +146,23 @@ WRONG_VALUES = {
     "zip": ["10115", "ZIP_1"],
     "confirmed": [True, "yes"],
 }
+
+
+def order_secrets() -> set[str]:
+    """What only an order's verified owner may read: tracking numbers, addresses, payment
+    methods, contact details (the knowledge base names carriers and prices; that is public)."""
+    store = json.loads((Path(supportgraph.__file__).parent / "brands/demo/store.json").read_text())
+    found: set[str] = set()
+    for customer in store["customers"]:
+        found |= {customer["email"], customer["phone"], customer["address"]["line1"]}
+        found |= {method["label"] for method in customer["payment_methods"]}
+    for order in store["orders"]:
+        found.add(order["shipping_address"]["line1"])
+        found |= {f.get("tracking_number", "") for f in order["fulfilments"]} - {"", None}
+    return found
+
+
+ORDER_SECRETS = order_secrets()
 UNVERIFIED_CONVERSATION = [
     "Where is my order?",
     "is it possible to change something",
@@ -173,6 +191,7 @@ async def test_whatever_the_model_answers_nothing_is_written_or_disclosed_or_esc
         expected = [
             (await offline.send("p", text)).escalation.action for text in UNVERIFIED_CONVERSATION
         ]
+    assert "DHL4019283746" in ORDER_SECRETS and "Kastanienallee 21" in ORDER_SECRETS
     rng = random.Random(15)
     for example in range(30):
         fake_llm_server.responder = mistaken(**random_answer(rng))
@@ -181,7 +200,7 @@ async def test_whatever_the_model_answers_nothing_is_written_or_disclosed_or_esc
         for record in records:
             assert not record.verified_customer
             assert not any(c.ok and c.name in ACCOUNT_TOOLS for c in record.tool_calls)
-            for secret in ("DHL", "Berlin", "€"):  # tracking, addresses, amounts of any order
-                assert secret not in record.reply, (example, record.reply)
+            for secret in ORDER_SECRETS:
+                assert secret not in record.reply, (example, secret, record.reply)
     store = agent.store
     assert isinstance(store, SqliteStore) and store.writes_log() == []
