@@ -7,7 +7,8 @@ agent that use a kind of file read it from every folder that has one:
 - `background.json`: `[example, ...]`, everyday requests a shop does not handle
   (out_of_scope, nlu/intents.py);
 - `fraud.json`: `{"fraud": [...], "not_fraud": [...]}` (nlu/fraud.py);
-- `confirmations.json`, `templates.json`, `kb/`: written for the reply language, not read yet.
+- `confirmations.json`, `vocab.yaml`, `templates.json`, `kb/`: written for the reply
+  language, not read yet (docs/languages.md).
 
 Each folder's README says who wrote its data and how (natively, never translated, never
 from a test set).
