@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from supportgraph.knowledge.chunks import chunk_markdown, slugify
-
-LANGUAGES = Path(__file__).resolve().parents[2] / "supportgraph" / "languages"
+from supportgraph.languages import LANGUAGES_DIR as LANGUAGES
 
 
 @pytest.mark.parametrize(
