@@ -70,6 +70,7 @@ END_TO_END_MODULES = {
     "test_store_flows.py",
     "test_llm_agent.py",
     "test_llm_evidence.py",
+    "test_llm_economy.py",
     "test_deepeval_suites.py",
     "test_persistence.py",
     "test_erasure.py",
