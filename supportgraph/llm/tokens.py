@@ -55,22 +55,34 @@ class TokenCounter:
         self._found: dict[str, str | None] = {}  # root -> counter name (None: none works)
 
     async def count(self, base_url: str, text: str, headers: dict[str, str] | None = None) -> int:
-        if not text:
-            return 0
+        return (await self.count_texts(base_url, [text], headers))[0]
+
+    async def count_texts(
+        self, base_url: str, texts: list[str], headers: dict[str, str] | None = None
+    ) -> list[int]:
+        """The token count of each text, over one connection; estimates where the endpoint
+        has no tokenizer (then no connection is opened at all once that is known)."""
         root = _root(base_url)
-        names = [self._found[root]] if root in self._found else list(COUNTERS)
+        if self._found.get(root, "") is None:
+            return [estimate(text) for text in texts]
         async with httpx.AsyncClient(
             timeout=COUNT_TIMEOUT_S, transport=self._transport, headers=headers
         ) as client:
-            for name in names:
-                if name is None:
-                    break
-                try:
-                    counted = await COUNTERS[name](client, root, text)
-                except (httpx.HTTPError, KeyError, TypeError, ValueError):
-                    continue
-                self._found[root] = name
-                return counted
+            return [await self._count_one(client, root, text) for text in texts]
+
+    async def _count_one(self, client: httpx.AsyncClient, root: str, text: str) -> int:
+        if not text:
+            return 0
+        known = self._found.get(root, "")
+        for name in [known] if known else list(COUNTERS):
+            if name is None:
+                break
+            try:
+                counted = await COUNTERS[name](client, root, text)
+            except (httpx.HTTPError, KeyError, TypeError, ValueError):
+                continue
+            self._found[root] = name
+            return counted
         self._found[root] = None
         return estimate(text)
 
@@ -83,6 +95,5 @@ class TokenCounter:
     ) -> tuple[int, int]:
         """(tokens in, tokens out) of one call: the messages' text and the answer's."""
         text = "\n".join(str(getattr(m, "content", m)) for m in prompt)
-        tokens_in = await self.count(base_url, text, headers)
-        tokens_out = await self.count(base_url, answer, headers)
+        tokens_in, tokens_out = await self.count_texts(base_url, [text, answer], headers)
         return tokens_in + TEMPLATE_TOKENS_PER_MESSAGE * len(prompt), tokens_out

@@ -16,6 +16,7 @@ from supportgraph.context import Deps, deps_of
 from supportgraph.domain.intents import intent_of
 from supportgraph.domain.lookup import reference_key
 from supportgraph.domain.state import ConversationState
+from supportgraph.llm.prompts import ENTITY_KEYS
 from supportgraph.nlu.entities import extract_entities, order_references
 from supportgraph.nlu.intents import IntentGuess
 from supportgraph.nlu.lexicon import asks_for_human, confirmation, names_other_agent
@@ -48,15 +49,7 @@ SWITCH_CONFIDENCE = 0.6
 RETURN_KINDS = {"return", "exchange"}
 CHANGE_KINDS = {"cancel", "address", "payment_method"}
 # Entities the model may add: plain values (ids, contact data, sizes) the flows use as is.
-MODEL_ENTITIES = {
-    "order_id",
-    "email",
-    "name",
-    "zip",
-    "size",
-    "colour",
-    "quantity",
-}  # a different intent this confident wins over the slot being filled
+MODEL_ENTITIES = frozenset(ENTITY_KEYS)
 
 
 def _answers_change(awaiting: str, text: str, asked: set[str]) -> bool:
