@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from supportgraph.domain.text import normalize
+from supportgraph.languages import files as languages_files
+from supportgraph.languages import read as read_language_file
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
 FRAUD_TRAIN = Path(__file__).parent / "data" / "fraud_train.json"
@@ -125,6 +127,8 @@ def training_set() -> tuple[list[str], list[int], list[float]]:
     from supportgraph.nlu.intents import read_examples
 
     reports: dict[str, dict[str, list[str]]] = json.loads(FRAUD_TRAIN.read_text(encoding="utf-8"))
+    for lang, path in languages_files("fraud.json"):  # a language folder's own reports
+        reports[lang] = read_language_file(path)
     texts: list[str] = []
     labels: list[int] = []
     weights: list[float] = []
@@ -153,7 +157,10 @@ def _load_cached(cache_dir: Path | None) -> FraudModel:
 
     # The training set follows from the files it is read from: their hash is the key, so a
     # process start reads no examples when the model is cached.
-    reports = hashlib.sha256(FRAUD_TRAIN.read_bytes()).hexdigest()
+    digest = hashlib.sha256(FRAUD_TRAIN.read_bytes())
+    for lang, path in languages_files("fraud.json"):
+        digest.update(lang.encode() + b"\0" + path.read_bytes())
+    reports = digest.hexdigest()
     key = cache_key(reports, data_hash(), ORDINARY_WEIGHT, "fraud-v2")
     return FraudModel(cached_fit(cache_dir, "fraud-model", key, fit))
 

@@ -24,6 +24,8 @@ from typing import Any
 
 from supportgraph.domain.intents import INTENT_NAMES
 from supportgraph.domain.text import normalize
+from supportgraph.languages import files as languages_files
+from supportgraph.languages import read as read_language_file
 from supportgraph.nlu.linear import LinearReader
 from supportgraph.nlu.model_cache import cache_key, cached_fit
 
@@ -48,9 +50,16 @@ _PLACEHOLDERS = [
 ]
 
 
+# Chinese and Japanese are written without spaces: each of their characters becomes a token,
+# so the word features see characters and character pairs (the words of these languages are
+# mostly one or two characters long).
+_UNSPACED = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+
+
 def prepare(text: str) -> str:
-    """The form the classifier sees: ids and numbers become placeholders (they carry no intent)."""
-    out = normalize(text)
+    """The form the classifier sees: ids and numbers become placeholders (they carry no
+    intent), and characters of unspaced scripts are spaced out."""
+    out = _UNSPACED.sub(r" \1 ", normalize(text))  # first: "单SG-10234" has an id too
     for pattern, repl in _PLACEHOLDERS:
         out = pattern.sub(repl, out)
     return " ".join(out.split())
@@ -87,12 +96,22 @@ def read_examples(extra_files: list[Path] | None = None) -> Examples:
                 texts.extend(examples)
                 labels.extend([intent] * len(examples))
                 languages.extend([lang] * len(examples))
-    if BACKGROUND_FILE.exists():
-        background: dict[str, list[str]] = json.loads(BACKGROUND_FILE.read_text(encoding="utf-8"))
-        for lang, examples in background.items():
+    for lang, path in languages_files("intents.json"):  # a language folder's own examples
+        for intent, examples in read_language_file(path).items():
+            if intent not in INTENTS:
+                raise ValueError(f"{path}: unknown intent {intent!r}; known: {INTENTS}")
             texts.extend(examples)
-            labels.extend([REJECTED] * len(examples))
+            labels.extend([intent] * len(examples))
             languages.extend([lang] * len(examples))
+    background: dict[str, list[str]] = {}
+    if BACKGROUND_FILE.exists():
+        background = json.loads(BACKGROUND_FILE.read_text(encoding="utf-8"))
+    for lang, path in languages_files("background.json"):
+        background.setdefault(lang, []).extend(read_language_file(path))
+    for lang, examples in background.items():
+        texts.extend(examples)
+        labels.extend([REJECTED] * len(examples))
+        languages.extend([lang] * len(examples))
     return Examples(texts, labels, languages)
 
 
@@ -101,12 +120,20 @@ def load_examples(extra_files: list[Path] | None = None) -> tuple[list[str], lis
     return examples.texts, examples.labels
 
 
+def training_files() -> list[Path]:
+    """Every bundled file the classifier learns from, language folders included."""
+    folders = [
+        path for name in ("intents.json", "background.json") for _, path in languages_files(name)
+    ]
+    return [p for p in [*TRAIN_FILES, BACKGROUND_FILE] if p.exists()] + folders
+
+
 def data_hash() -> str:
     """What the rejection thresholds were calibrated on: the bundled training files."""
     digest = hashlib.sha256()
-    for path in [*TRAIN_FILES, BACKGROUND_FILE]:
-        if path.exists():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in training_files():
+        name = f"{path.parent.name}/{path.name}" if path.parent != DATA_DIR else path.name
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -151,7 +178,17 @@ def build_pipeline() -> Any:
                     analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1
                 ),
             ),
-            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)),
+            (
+                "words",
+                # A Chinese or Japanese character is a word of its own; elsewhere words have two
+                # letters or more (a lone "0", the number placeholder, says nothing).
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=(1, 2),
+                    sublinear_tf=True,
+                    token_pattern=r"(?u)\b\w\w+\b|" + _UNSPACED.pattern.strip("()"),
+                ),
+            ),
         ]
     )
     # Logistic loss gives probabilities (confidence); SGD fits in <1 s where lbfgs took ~10 s

@@ -13,7 +13,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
-from supportgraph.domain.intents import intent_of
+from supportgraph.domain.intents import CHAT_ONLY, intent_of
 from supportgraph.domain.lookup import reference_key
 from supportgraph.domain.state import ConversationState
 from supportgraph.llm.prompts import ENTITY_KEYS
@@ -129,6 +129,15 @@ def rescued(
     if state.active_flow and guess.intent != state.active_flow and weak and in_flow:
         probability = dict(guess.ranking).get(state.active_flow, 0.0)
         return state.active_flow, probability, round(1.0 - min(0.6, guess.confidence), 3)
+    previous = state.active_flow or state.intent
+    if guess.intent in CHAT_ONLY and guess.confidence < SWITCH_CONFIDENCE:
+        # "ok and to Spain?" reads a little like "ok thanks": a weak small-talk reading of a
+        # short message does not end the topic it follows up on.
+        topics = [n for n, _ in guess.ranking if n not in CHAT_ONLY and n != "out_of_scope"]
+        if previous in topics[:FOLLOW_UP_READINGS] and word_count(text) <= FOLLOW_UP_WORDS:
+            probability = dict(guess.ranking)[str(previous)]
+            return str(previous), probability, round(1.0 - min(0.6, guess.confidence), 3)
+        return None
     if guess.intent != "out_of_scope":
         return None
     shop = next(((name, p) for name, p in guess.ranking if name != "out_of_scope"), None)
@@ -136,7 +145,6 @@ def rescued(
         return None
     name, probability = shop
     uncertainty = round(max(0.0, min(1.0, 1.0 - probability * 1.6)), 3)
-    previous = state.active_flow or state.intent
     if store_order and takes_order_ids(previous):
         return str(previous), probability, uncertainty  # "no, I mean 3720"
     if store_order or CATALOGUE_REFERENCES & found:

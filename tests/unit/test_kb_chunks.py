@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from supportgraph.knowledge.chunks import chunk_markdown, slugify
-from supportgraph.languages import LANGUAGES_DIR as LANGUAGES
+
+LANGUAGES = Path(__file__).resolve().parents[2] / "supportgraph" / "languages"
 
 
 @pytest.mark.parametrize(
