@@ -47,9 +47,9 @@ class Settings(BaseSettings):
     store_backend: Literal["sqlite", "memory"] = "sqlite"
     # sqlite file path (default: <data_dir>/checkpoints.db)
     checkpointer_url: str | None = None
-    # Default: the languages with complete word lists (supportgraph/nlu/vocab/<lang>.yaml) that
-    # the brand has templates for (<brand_dir>/templates/<lang>.json), in vocab rank order; for
-    # the demo brand en, es, fr, de. Adding a language adds files, not a line here.
+    # Default: the languages with complete word lists and reply templates (a language folder,
+    # supportgraph/languages/<lang>/, or the brand's <brand_dir>/templates/<lang>.json), in vocab
+    # rank order. Adding a language adds a folder, not a line here.
     reply_languages: list[str] = Field(
         default_factory=lambda data: brand_reply_languages(data["brand_dir"] / "templates")
     )

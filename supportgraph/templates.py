@@ -1,6 +1,7 @@
-"""Localized reply templates (brand data) and locale formatting of money and dates.
+"""Localized reply templates and locale formatting of money and dates.
 
-Templates live in <brand>/templates/<lang>.json as {"key": "text with {params}"}. A key
+Each language folder holds the default wording, languages/<lang>/templates.json, as
+{"key": "text with {params}"}; a brand overrides any key in <brand>/templates/<lang>.json. A key
 missing in a language falls back to English, so a partial translation never crashes a turn.
 """
 
@@ -12,11 +13,30 @@ import string
 from pathlib import Path
 from typing import Any
 
+from supportgraph import languages
 from supportgraph.nlu.vocab import load_vocab
 
 # Language code -> English name, for "I can't reply in Portuguese yet": every language the
 # detector may answer has a vocab file with its name (supportgraph/nlu/vocab/<lang>.yaml).
 LANGUAGE_NAMES = load_vocab().names
+
+
+def language_name(code: str, language: str) -> str:
+    """The name of a language, in another ("Polish", "polaco", "波兰语"), from babel's data."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return str(Locale.parse(language).languages.get(code) or LANGUAGE_NAMES.get(code, code))
+    except (ValueError, UnknownLocaleError):
+        return LANGUAGE_NAMES.get(code, code)
+
+
+def language_list(codes: list[str], language: str) -> str:
+    """ "English, Spanish, or German" in the language itself, so a served language added as a
+    folder needs no edit of any reply that names them."""
+    from babel.lists import format_list
+
+    return str(format_list([language_name(c, language) for c in codes], "or", locale=language))
 
 
 class _SafeDict(dict[str, Any]):
@@ -54,6 +74,17 @@ class Templates:
         }
         if "en" not in data:
             raise FileNotFoundError(f"{directory}/en.json is required (the fallback language)")
+        return cls(data)
+
+    @classmethod
+    def for_brand(cls, brand_dir: Path) -> Templates:
+        """Every language folder's wording, with the brand's own keys over it."""
+        data: dict[str, dict[str, str]] = {
+            code: languages.read(path) for code, path in languages.files("templates.json")
+        }
+        own = brand_dir / "templates"
+        for path in sorted(own.glob("*.json")) if own.is_dir() else []:
+            data.setdefault(path.stem, {}).update(json.loads(path.read_text(encoding="utf-8")))
         return cls(data)
 
     def languages(self) -> list[str]:

@@ -107,9 +107,12 @@ async def test_replies_are_localized_and_formal(agent: SupportAgent, thread: str
 
 
 async def test_other_language_gets_a_polite_english_reply(agent: SupportAgent, thread: str) -> None:
-    rec = await agent.send(thread, "Olá, onde está a minha encomenda?")
-    assert rec.language == "pt" and rec.reply_language == "en"
-    assert "Portuguese" in rec.reply and "English" in rec.reply
+    rec = await agent.send(thread, "Dzień dobry, gdzie jest moje zamówienie?")
+    assert rec.language == "pl" and rec.reply_language == "en"
+    assert "Polish" in rec.reply and "English" in rec.reply
+    # A served language is answered in itself, not told to switch.
+    pt = await agent.send(thread + "pt", "Olá, onde está a minha encomenda?")
+    assert pt.language == "pt" and pt.reply_language == "pt" and "pedido" in pt.reply
 
 
 async def test_out_of_scope_and_chit_chat(agent: SupportAgent, thread: str) -> None:

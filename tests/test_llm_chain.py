@@ -3,10 +3,9 @@ circuit breaker's transitions seen from the requests the fake received."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from langchain_core.messages import HumanMessage
 
+from supportgraph.config import DEMO_BRAND_DIR
 from supportgraph.llm.client import ModelClient
 from supportgraph.llm.failures import ModelAnswer
 from supportgraph.llm.service import LLMService
@@ -14,9 +13,7 @@ from supportgraph.llm.settings import LLMSettings
 from supportgraph.templates import Templates
 from tests.llm_fake import FakeLLM, Reply, no_sleep
 
-TEMPLATES = Templates.load(
-    Path(__file__).resolve().parents[1] / "supportgraph/brands/demo/templates"
-)
+TEMPLATES = Templates.for_brand(DEMO_BRAND_DIR)
 ASK = [HumanMessage("Hello")]
 
 

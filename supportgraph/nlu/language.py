@@ -107,6 +107,11 @@ class LanguageDetector:
             return marked
         if prob < 0.7:
             close = dict(ranked)
+            chat = {code: n for code, n in self._votes(signal).items() if code in close}
+            if chat:
+                # "Hola, mi correo es ...": Spanish or Italian to the model, "hola" settles it.
+                best = max(chat, key=lambda code: (chat[code], close[code]))
+                return LanguageGuess(best, close[best], "lexicon")
             if previous and previous in close:
                 # Weak evidence: keep the conversation's language when it is a candidate.
                 return LanguageGuess(previous, close[previous], "inherited")
@@ -132,12 +137,17 @@ class LanguageDetector:
             return LanguageGuess(best[0], best[1], "markers")
         return None
 
-    def _short(self, signal: str, previous: str | None) -> LanguageGuess:
+    def _votes(self, signal: str) -> dict[str, int]:
+        """Language -> how many of the message's words are its short chat words."""
         votes: dict[str, int] = {}
         for w in words(normalize(signal)):
             lang = self.short_lexicon.get(w)
             if lang:
                 votes[lang] = votes.get(lang, 0) + 1
+        return votes
+
+    def _short(self, signal: str, previous: str | None) -> LanguageGuess:
+        votes = self._votes(signal)
         if votes:
             best = max(votes, key=lambda k: (votes[k], k == previous))
             return LanguageGuess(best, 0.8, "lexicon")

@@ -21,6 +21,26 @@ def word_count(text: str) -> int:
     return len(words(CJK_RE.sub(" ", text))) + (cjk + 1) // 2
 
 
+EMAIL_RE = re.compile(r"\S+@\S+\.\w+")
+# Sentence ends in the served scripts (Latin, CJK full stops, Arabic question mark).
+SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？؟])\s*|\n+")
+
+
+def request_part(text: str) -> str:
+    """The message without the sentences that only give an e-mail address.
+
+    "Please cancel my order. My e-mail is anna@example.com": the second sentence identifies
+    the customer and says nothing of what they want, yet its e-mail words pull the reading
+    towards account questions. A message that is all e-mail sentences is kept whole ("change
+    my e-mail to new@example.com" is an account request).
+    """
+    sentences = [part for part in SENTENCE_END_RE.split(text) if part.strip()]
+    kept = [part for part in sentences if not EMAIL_RE.search(part)]
+    if len(kept) == len(sentences) or not any(has_text(part) for part in kept):
+        return text
+    return " ".join(part.strip() for part in kept)
+
+
 def clean_message(text: str) -> str:
     """Drop control characters and binary garbage, keep printable text and emoji."""
     kept = []

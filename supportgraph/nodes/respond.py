@@ -17,7 +17,7 @@ from supportgraph.domain.policy import exact_by_policy
 from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.text import has_text
 from supportgraph.nodes.llm_turn import add_usage, budget_for, llm_for, redactor_for
-from supportgraph.templates import LANGUAGE_NAMES, Templates
+from supportgraph.templates import Templates, language_list, language_name
 
 CONCISE = {"busy_parent", "expert"}
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -40,8 +40,14 @@ def compose(state: ConversationState, templates: Templates, reply_languages: lis
     notes: list[str] = []
     detected = state.language
     if detected not in reply_languages and state.language_method == "model":
-        name = LANGUAGE_NAMES.get(detected, detected)
-        notes.append(templates.render("language_unsupported", lang, language=name))
+        notes.append(
+            templates.render(
+                "language_unsupported",
+                lang,
+                language=language_name(detected, lang),
+                languages=language_list(reply_languages, lang),
+            )
+        )
     parts = [templates.render(item["key"], lang, **item["params"]) for item in state.say]
     hits = state.kb_hits
     if hits and not parts:

@@ -22,7 +22,7 @@ from supportgraph.nlu.intents import IntentGuess
 from supportgraph.nlu.lexicon import asks_for_human, confirmation, names_other_agent
 from supportgraph.nlu.requests import kinds, parse_address
 from supportgraph.nlu.sentiment import score_sentiment
-from supportgraph.nlu.text import has_text, word_count
+from supportgraph.nlu.text import has_text, request_part, word_count
 from supportgraph.nodes.llm_turn import (
     add_usage,
     budget_for,
@@ -233,7 +233,7 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
 
     usage: dict[str, Any] | None = None
     if has_text(text):
-        guess = deps.intents.classify(text, state.language)
+        guess = deps.intents.classify(request_part(text), state.language)
         intent, confidence, uncertainty = guess.intent, guess.confidence, guess.uncertainty
         shop_reading = rescued(guess, entities, state, text, store_order)
         another_company = False

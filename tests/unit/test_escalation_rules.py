@@ -37,7 +37,7 @@ def deps_with(**rules: Any) -> Deps:
         settings=settings,
         store=demo_store(),
         catalogue=Catalogue(),  # the rules never read products
-        templates=Templates.load(settings.brand_dir / "templates"),
+        templates=Templates.for_brand(settings.brand_dir),
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from supportgraph.knowledge.chunks import chunk_markdown, slugify
 
-LANGUAGES = Path(__file__).resolve().parents[2] / "supportgraph" / "languages"
+KB = Path(__file__).resolve().parents[2] / "supportgraph" / "brands" / "demo" / "kb"
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ def test_a_heading_names_its_section_in_any_script(heading: str, slug: str) -> N
 def test_every_section_of_a_new_languages_kb_has_its_own_id(language: str) -> None:
     ids = [
         chunk.id
-        for path in sorted((LANGUAGES / language / "kb").glob("*.md"))
+        for path in sorted((KB / language).glob("*.md"))
         for chunk in chunk_markdown(path.read_text(encoding="utf-8"), language, path.stem)
     ]
     assert len(ids) >= 40 and len(ids) == len(set(ids))

@@ -31,7 +31,7 @@ def demo() -> tuple[Settings, Store, Catalogue, Templates]:
     settings = Settings()
     store = load_store_file(settings.resolved_store_path())
     products = InMemoryStore(store).all_products()
-    templates = Templates.load(settings.brand_dir / "templates")
+    templates = Templates.for_brand(settings.brand_dir)
     return settings, store, Catalogue.from_products(products), templates
 
 

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from supportgraph.config import Settings
+from supportgraph.languages import LANGUAGES_DIR
 from supportgraph.nlu.entities import extract_entities
 from supportgraph.nlu.language import LanguageDetector
 from supportgraph.nlu.lexicon import asks_for_human, confirmation, legal_term
@@ -33,7 +34,8 @@ from supportgraph.nlu.vocab import (
 )
 
 SHIPPED = load_vocab()
-REPLY_FILES = [VOCAB_DIR / f"{code}.yaml" for code in SHIPPED.reply_languages]
+REPLY_FILES = [LANGUAGES_DIR / code / "vocab.yaml" for code in SHIPPED.reply_languages]
+NINE = ["en", "es", "fr", "de", "it", "pt", "zh", "ja", "ar"]
 
 
 def raw(path: Path) -> dict[str, Any]:
@@ -41,14 +43,18 @@ def raw(path: Path) -> dict[str, Any]:
 
 
 def test_the_shipped_languages_are_the_ones_the_demo_brand_replies_in() -> None:
-    assert SHIPPED.reply_languages == ["en", "es", "fr", "de"]
-    assert set(SHIPPED.codes) >= {"pt", "it", "nl", "ar", "zh", "ja", "ru", "pl", "tr"}
-    assert Settings().reply_languages == ["en", "es", "fr", "de"]
+    # Every language with a folder is served; the rest are detected only.
+    assert set(SHIPPED.reply_languages) >= set(NINE)
+    assert set(SHIPPED.reply_languages) == {
+        p.parent.name for p in LANGUAGES_DIR.glob("*/vocab.yaml")
+    }
+    assert set(SHIPPED.codes) >= {"nl", "ru", "pl", "tr", "sv", "ko", "hi"}
+    assert Settings().reply_languages == SHIPPED.reply_languages
 
 
-@pytest.mark.parametrize("path", REPLY_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", REPLY_FILES, ids=lambda p: p.parent.name)
 def test_every_reply_language_file_has_the_same_sections_and_keys(path: Path) -> None:
-    reference = raw(VOCAB_DIR / "en.yaml")
+    reference = raw(LANGUAGES_DIR / "en" / "vocab.yaml")
     data = raw(path)
     for section in SCHEMA:
         assert set(data[section]) == set(reference[section]), f"{path.name}: {section}"
@@ -64,7 +70,7 @@ def test_every_reply_language_file_has_the_same_sections_and_keys(path: Path) ->
 def test_a_reply_language_without_a_list_is_refused_with_the_file_and_the_list(
     tmp_path: Path,
 ) -> None:
-    data = raw(VOCAB_DIR / "es.yaml")
+    data = raw(LANGUAGES_DIR / "es" / "vocab.yaml")
     del data["confirmation"]["no_words"]
     broken = tmp_path / "es.yaml"
     broken.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -73,7 +79,7 @@ def test_a_reply_language_without_a_list_is_refused_with_the_file_and_the_list(
 
 
 def test_a_wrong_type_or_an_unknown_key_is_refused(tmp_path: Path) -> None:
-    data = raw(VOCAB_DIR / "fr.yaml")
+    data = raw(LANGUAGES_DIR / "fr" / "vocab.yaml")
     data["sentiment"]["valence"]["nul"] = "very bad"
     data["entities"]["colurs"] = {}
     path = tmp_path / "fr.yaml"
@@ -112,69 +118,72 @@ def empty_language(name: str, rank: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def with_italian(tmp_path: Path) -> Vocabulary:
-    """The shipped files plus Italian as a reply language: a data file, no code."""
+def with_swedish(tmp_path: Path) -> Vocabulary:
+    """The shipped files plus Swedish as a reply language: a folder of data, no code."""
     vocab_dir = tmp_path / "vocab"
     shutil.copytree(VOCAB_DIR, vocab_dir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    italian = empty_language("Italian", 60)
-    italian["detection"]["short_words"] = ["ciao", "grazie", "salve", "buongiorno"]
-    italian["detection"]["called"] = ["italian", "italiano", "italien", "italienisch"]
-    italian["confirmation"].update(
-        yes_words=["si", "certo", "va", "bene"], no_words=["no", "aspetta"]
-    )
-    italian["confirmation"]["fillers"] = ["grazie"]
-    italian["escalation"].update(legal_terms=["querela"], human_terms=["operatore"])
-    italian["requests"]["kinds"]["cancel"] = ["annullare"]
-    italian["sentiment"]["valence"] = {"pessimo": -2.5}
-    italian["entities"].update(order_words=["ordine"], colours={"red": ["rosso", "rossa"]})
-    (vocab_dir / "it.yaml").write_text(
-        yaml.safe_dump(italian, allow_unicode=True), encoding="utf-8"
+    for path in LANGUAGES_DIR.glob("*/vocab.yaml"):
+        (vocab_dir / path.parent.name).mkdir()
+        shutil.copy(path, vocab_dir / path.parent.name / "vocab.yaml")
+    swedish = empty_language("Swedish", 205)
+    swedish["detection"]["short_words"] = ["hej", "hejsan", "tjena"]
+    swedish["detection"]["called"] = ["swedish", "svenska"]
+    swedish["confirmation"].update(yes_words=["visst", "självklart"], no_words=["nej", "vänta"])
+    swedish["confirmation"]["fillers"] = ["tack"]
+    swedish["escalation"].update(legal_terms=["stämning"], human_terms=["handläggare"])
+    swedish["requests"]["kinds"]["cancel"] = ["avbeställa"]
+    swedish["sentiment"]["valence"] = {"usel": -2.5}
+    swedish["entities"].update(order_words=["beställning"], colours={"red": ["röd", "röda"]})
+    (vocab_dir / "sv").mkdir()
+    (vocab_dir / "sv" / "vocab.yaml").write_text(
+        yaml.safe_dump(swedish, allow_unicode=True), encoding="utf-8"
     )
     return load_vocab(vocab_dir)
 
 
-def test_a_language_added_as_a_data_file_is_a_reply_language(with_italian: Vocabulary) -> None:
-    assert with_italian.reply_languages == ["en", "es", "fr", "de", "it"]
-    assert with_italian.names["it"] == "Italian"
-    assert "it" not in SHIPPED.reply_languages  # the shipped files are untouched
+def test_a_language_added_as_a_data_file_is_a_reply_language(with_swedish: Vocabulary) -> None:
+    assert with_swedish.reply_languages == [*SHIPPED.reply_languages, "sv"]
+    assert with_swedish.names["sv"] == "Swedish"
+    assert "sv" not in SHIPPED.reply_languages  # the shipped files are untouched
 
 
-def test_the_nlu_understands_the_added_language(with_italian: Vocabulary) -> None:
-    v = with_italian
+def test_the_nlu_understands_the_added_language(with_swedish: Vocabulary) -> None:
+    v = with_swedish
     # Each assertion fails with the shipped vocabulary: the words come from the new file only.
-    assert confirmation("Sì, grazie", vocab=v) is True
-    assert confirmation("Sì, grazie") is None
-    assert legal_term("Faccio una querela", vocab=v) == "querela"
-    assert legal_term("Faccio una querela") is None
-    assert asks_for_human("Voglio parlare con un operatore", vocab=v)
-    assert not asks_for_human("Voglio parlare con un operatore")
-    assert kinds("Vorrei annullare l'ordine", vocab=v) == {"cancel"}
-    assert kinds("Vorrei annullare l'ordine") == set()
-    assert score_sentiment("Servizio pessimo", "it", vocab=v) < -0.5
-    assert score_sentiment("Servizio pessimo", "it") == 0.0
-    assert preferred_language("Rispondimi in italiano", vocab=v) == "it"
-    assert preferred_language("Rispondimi in italiano") is None
-    found = extract_entities("Il mio ordine 552301, quello rosso", vocab=v)
+    assert confirmation("Visst, tack", vocab=v) is True
+    assert confirmation("Visst, tack") is None
+    assert legal_term("Jag skickar en stämning", vocab=v) == "stamning"  # normalized
+    assert legal_term("Jag skickar en stämning") is None
+    assert asks_for_human("Kan jag få prata med en handläggare", vocab=v)
+    assert not asks_for_human("Kan jag få prata med en handläggare")
+    assert kinds("Jag vill avbeställa", vocab=v) == {"cancel"}
+    assert kinds("Jag vill avbeställa") == set()
+    assert score_sentiment("Usel service", "sv", vocab=v) < -0.5
+    assert score_sentiment("Usel service", "sv") == 0.0
+    assert preferred_language("Svara på svenska", vocab=v) == "sv"
+    assert preferred_language("Svara på svenska") is None
+    found = extract_entities("Min beställning 552301, den röda", vocab=v)
     assert (found["order_id"], found["colour"]) == ("552301", "red")
-    assert extract_entities("Il mio ordine 552301, quello rosso") == {}
+    assert extract_entities("Min beställning 552301, den röda") == {}
 
 
-def test_the_detector_knows_the_added_language(with_italian: Vocabulary) -> None:
-    detector = LanguageDetector(vocab=with_italian)
-    guess = detector.detect("Salve")
-    assert (guess.language, guess.method) == ("it", "lexicon")
-    assert "salve" not in LanguageDetector().short_lexicon  # the word is the new file's
-    # A close call between Italian and another language now goes to Italian.
-    assert "it" in detector.preferred
+def test_the_detector_knows_the_added_language(with_swedish: Vocabulary) -> None:
+    detector = LanguageDetector(vocab=with_swedish)
+    guess = detector.detect("Tjena")
+    assert (guess.language, guess.method) == ("sv", "lexicon")
+    assert "tjena" not in LanguageDetector().short_lexicon  # the word is the new file's
+    # A close call between Swedish and another language now goes to Swedish.
+    assert "sv" in detector.preferred
 
 
 def test_a_brand_replies_in_the_languages_it_has_templates_for(
-    tmp_path: Path, with_italian: Vocabulary
+    tmp_path: Path, with_swedish: Vocabulary
 ) -> None:
     templates = tmp_path / "brand" / "templates"
     templates.mkdir(parents=True)
-    for code in ("en", "it", "pt"):
+    for code in ("en", "sv", "ru"):
         (templates / f"{code}.json").write_text(json.dumps({"greeting": "…"}), encoding="utf-8")
-    # pt has templates but only detection words: no replies in it until its lists exist.
-    assert brand_reply_languages(templates, with_italian) == ["en", "it"]
-    assert brand_reply_languages(templates) == ["en"]
+    # ru has templates but only detection words: no replies in it until its lists exist. The
+    # served languages' templates come from their folders.
+    assert brand_reply_languages(templates, with_swedish) == [*SHIPPED.reply_languages, "sv"]
+    assert brand_reply_languages(templates) == SHIPPED.reply_languages

@@ -26,6 +26,10 @@ from typing import Any
 
 import yaml
 
+from supportgraph.languages import LANGUAGES_DIR
+
+# Detect-only languages: one file each here. Served languages keep theirs in their folder,
+# supportgraph/languages/<code>/vocab.yaml, with the rest of the language's data.
 VOCAB_DIR = Path(__file__).resolve().parent
 # The language every table falls back to (the brand's templates must have it too).
 FALLBACK_LANGUAGE = "en"
@@ -217,31 +221,31 @@ def _check_sections(path: Path, data: dict[str, Any], schema: dict[str, dict[str
         if block is None:
             if complete:
                 raise VocabError(
-                    f"{path.name}: missing section {section!r} ({', '.join(keys)}); a reply "
+                    f"{_label(path)}: missing section {section!r} ({', '.join(keys)}); a reply "
                     f"language needs every section of {FALLBACK_LANGUAGE}.yaml (an empty list "
                     "is fine), or `detect_only: true`"
                 )
             continue
         if not isinstance(block, dict):
-            raise VocabError(f"{path.name}: {section} must be a mapping of {', '.join(keys)}")
+            raise VocabError(f"{_label(path)}: {section} must be a mapping of {', '.join(keys)}")
         for key, kind in keys.items():
             if key not in block:
                 if complete:
                     raise VocabError(
-                        f"{path.name}: missing {section}.{key} ({kind}); a reply language needs "
+                        f"{_label(path)}: missing {section}.{key} ({kind}); a reply language needs "
                         f"every list of {FALLBACK_LANGUAGE}.yaml (an empty one is fine)"
                     )
                 continue
-            _check_value(f"{path.name}: {section}.{key}", kind, block[key])
+            _check_value(f"{_label(path)}: {section}.{key}", kind, block[key])
         unknown = set(block) - set(keys)
         if unknown:
             raise VocabError(
-                f"{path.name}: unknown key(s) {sorted(unknown)} in {section}; known: {list(keys)}"
+                f"{_label(path)}: unknown key(s) {sorted(unknown)} in {section}; known: {list(keys)}"
             )
     unknown_sections = set(data) - set(schema) - HEADER - {"detect_only"}
     if unknown_sections:
         raise VocabError(
-            f"{path.name}: unknown section(s) {sorted(unknown_sections)}; known: {list(schema)}"
+            f"{_label(path)}: unknown section(s) {sorted(unknown_sections)}; known: {list(schema)}"
         )
 
 
@@ -254,33 +258,61 @@ def read_language(path: Path) -> Language:
     """One language file, checked against the schema."""
     data = parse(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
-        raise VocabError(f"{path.name}: expected a mapping of sections")
+        raise VocabError(f"{_label(path)}: expected a mapping of sections")
     for key in sorted(HEADER):
         if key not in data:
-            raise VocabError(f"{path.name}: missing {key!r}")
+            raise VocabError(f"{_label(path)}: missing {key!r}")
     if not isinstance(data["name"], str) or not isinstance(data["rank"], int):
-        raise VocabError(f"{path.name}: name must be a text and rank a whole number")
+        raise VocabError(f"{_label(path)}: name must be a text and rank a whole number")
     detect_only = str(data.get("detect_only", "false")).lower() == "true"
     _check_sections(path, data, DETECT_ONLY_SCHEMA if detect_only else SCHEMA)
     sections = {k: v for k, v in data.items() if isinstance(v, dict)}
-    return Language(path.stem, data["name"], data["rank"], detect_only, sections)
+    return Language(_code(path), data["name"], data["rank"], detect_only, sections)
+
+
+def _code(path: Path) -> str:
+    """`it.yaml` and `it/vocab.yaml` both hold Italian."""
+    return path.parent.name if path.name == "vocab.yaml" else path.stem
+
+
+def _label(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}" if path.name == "vocab.yaml" else path.name
+
+
+def language_files(*directories: Path) -> list[Path]:
+    """The vocab files of some directories: `<code>.yaml`, or `<code>/vocab.yaml` in a language
+    folder. A later directory's file replaces an earlier one's of the same code, so a language
+    folder's complete word lists replace the language's detect-only stub."""
+    by_code: dict[str, Path] = {}
+    for directory in directories:
+        for path in [*directory.glob("*.yaml"), *directory.glob("*/vocab.yaml")]:
+            by_code[_code(path)] = path
+    return [by_code[code] for code in sorted(by_code)]
 
 
 @functools.lru_cache(maxsize=8)
-def _load(directory: Path) -> Vocabulary:
-    languages = [read_language(path) for path in sorted(directory.glob("*.yaml"))]
+def _load(directories: tuple[Path, ...]) -> Vocabulary:
+    languages = [read_language(path) for path in language_files(*directories)]
     if not any(lang.code == FALLBACK_LANGUAGE for lang in languages):
-        raise VocabError(f"{directory}: {FALLBACK_LANGUAGE}.yaml is required (the fallback)")
+        raise VocabError(f"{directories[-1]}: {FALLBACK_LANGUAGE}.yaml is required (the fallback)")
     languages.sort(key=lambda lang: (lang.rank, lang.code))
-    return Vocabulary(directory, tuple(languages))
+    return Vocabulary(directories[-1], tuple(languages))
 
 
 def load_vocab(directory: Path | None = None) -> Vocabulary:
-    """The vocabulary of a directory (default: the one shipped here), read once per process."""
-    return _load((directory or VOCAB_DIR).resolve())
+    """The vocabulary of a directory (default: the detect-only files here and every language
+    folder's vocab.yaml), read once per process."""
+    directories = (directory,) if directory else (VOCAB_DIR, LANGUAGES_DIR)
+    return _load(tuple(d.resolve() for d in directories))
 
 
 def brand_reply_languages(templates_dir: Path, vocab: Vocabulary | None = None) -> list[str]:
-    """The languages a brand can reply in: complete word lists here and templates there."""
+    """The languages a brand can reply in: complete word lists, and reply templates in the
+    brand (<brand>/templates/<code>.json) or in the language's folder (languages/<code>/)."""
     vocab = vocab or load_vocab()
-    return [code for code in vocab.reply_languages if (templates_dir / f"{code}.json").exists()]
+    return [
+        code
+        for code in vocab.reply_languages
+        if (templates_dir / f"{code}.json").exists()
+        or (LANGUAGES_DIR / code / "templates.json").exists()
+    ]
