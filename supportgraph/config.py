@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         default_factory=lambda data: brand_reply_languages(data["brand_dir"] / "templates")
     )
     default_language: str = "en"
+    # How replies address the customer, per language: {"pt": "formal"} writes Portuguese with
+    # "o senhor / a senhora" (languages/pt/templates.formal.json) instead of "você". A language
+    # left out keeps its locale.yaml `register` (supportgraph/locales.py).
+    registers: dict[str, str] = Field(default_factory=dict)
     max_message_chars: int = 4000
     return_window_days: int = 30
     # A delivered order without a delivery date (many exports have none): count the window from

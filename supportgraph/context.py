@@ -123,7 +123,7 @@ class Deps:
             settings=settings,
             store=store,
             catalogue=Catalogue.from_products(await store.list_products()),
-            templates=Templates.for_brand(settings.brand_dir),
+            templates=Templates.for_brand(settings.brand_dir, register=settings.registers),
             currency=store.currency(),
         )
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import string
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from supportgraph import languages
+from supportgraph import languages, locales
 from supportgraph.nlu.vocab import load_vocab
 
 # Language code -> English name, for "I can't reply in Portuguese yet": every language the
@@ -44,21 +45,88 @@ class _SafeDict(dict[str, Any]):
         return "{" + key + "}"
 
 
-def format_money(amount: float | None, language: str, currency: str = "EUR") -> str:
+def babel_locale(language: str, country: str | None = None) -> str:
+    """The babel locale to write for a reply language (a code, "pt", or a tag, "fr-CA") and
+    the customer's country, by the language's locale.yaml (supportgraph/locales.py); a
+    language without one is written with babel's own data for it."""
+    found = locales.locale_of(language)
+    if found is None:
+        return language.replace("-", "_")
+    return found.for_customer(language, country)
+
+
+def _localized(text: str, language: str, babel_name: str) -> str:
+    found = locales.locale_of(language)
+    table = found.digit_table(babel_name) if found else None
+    return text.translate(table) if table else text
+
+
+def format_money(
+    amount: float | None, language: str, currency: str = "EUR", *, country: str | None = None
+) -> str:
+    """An amount as the language writes it: "1.234,56 €" (de), "R$ 1.234,56" (pt, BRL),
+    "¥1,235" (ja, JPY), "‏١٬٢٣٤٫٥٦ €" (ar)."""
     if amount is None:
         return "-"
-    from babel.numbers import format_currency
+    from babel.numbers import format_currency, get_currency_symbol
 
-    return str(format_currency(amount, currency, locale=language))
+    name = babel_locale(language, country)
+    found = locales.locale_of(language)
+    native = found is not None and found.digits == "native"
+    text = str(
+        format_currency(
+            amount, currency, locale=name, numbering_system="default" if native else "latn"
+        )
+    )
+    symbol = found.currency_symbols.get(currency) if found else None
+    if symbol:
+        text = text.replace(str(get_currency_symbol(currency, name)), symbol)
+    return _localized(text, language, name)
 
 
-def format_date(value: str | dt.date | None, language: str) -> str:
+def format_date(value: str | dt.date | None, language: str, *, country: str | None = None) -> str:
+    """A date as the language writes it: "5. März 2024" (de), "2024年3月5日" (ja),
+    "٥ مارس ٢٠٢٤" (ar)."""
     if not value:
         return "-"
     from babel.dates import format_date as babel_date
 
+    name = babel_locale(language, country)
     date = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-    return str(babel_date(date, format="long", locale=language))
+    return _localized(str(babel_date(date, format="long", locale=name)), language, name)
+
+
+def format_number(value: float, language: str, *, country: str | None = None) -> str:
+    """A plain number as the language writes it: "-0,72" (de), "-٠٫٧٢" (ar)."""
+    from babel.numbers import format_decimal
+
+    name = babel_locale(language, country)
+    found = locales.locale_of(language)
+    system = "default" if found is not None and found.digits == "native" else "latn"
+    text = str(format_decimal(value, locale=name, numbering_system=system))
+    return _localized(text, language, name)
+
+
+def text_direction(language: str) -> str:
+    """ "rtl" or "ltr": how a reply in this language runs (locale.yaml's `direction`)."""
+    return locales.direction(language)
+
+
+def _overlay(path: Path, base: dict[str, str]) -> dict[str, str]:
+    """A register's overlay: only keys of `base`, each with the same {placeholders}."""
+    overlay: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    for key, text in overlay.items():
+        if key not in base:
+            raise locales.LocaleError(path, key, "not a key of the language's templates")
+        if _fields(text) != _fields(base[key]):
+            raise locales.LocaleError(
+                path, key, f"placeholders {sorted(_fields(text))} differ from the template's"
+            )
+    return overlay
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 class Templates:
@@ -77,14 +145,34 @@ class Templates:
         return cls(data)
 
     @classmethod
-    def for_brand(cls, brand_dir: Path) -> Templates:
-        """Every language folder's wording, with the brand's own keys over it."""
+    def for_brand(cls, brand_dir: Path, register: Mapping[str, str] | None = None) -> Templates:
+        """Every language folder's wording in the register the brand chose for it (`register`:
+        language -> register, the registers setting; default: the language's own, locale.yaml),
+        with the brand's own keys over it: <brand>/templates/<lang>.json, then
+        <brand>/templates/<lang>.<register>.json."""
         data: dict[str, dict[str, str]] = {
             code: languages.read(path) for code, path in languages.files("templates.json")
         }
+        chosen: dict[str, str] = {}
+        for code in sorted(set(data) | set(register or {})):
+            name = locales.register_for(code, register)
+            if name is None:
+                continue
+            chosen[code] = name
+            settings = locales.locale_of(code)
+            if settings is not None and name != settings.register:
+                base = data.get(code, {})
+                data[code] = {**base, **_overlay(settings.overlay_path(name), base)}
         own = brand_dir / "templates"
         for path in sorted(own.glob("*.json")) if own.is_dir() else []:
-            data.setdefault(path.stem, {}).update(json.loads(path.read_text(encoding="utf-8")))
+            code, _, name = path.stem.partition(".")
+            if name:
+                continue  # a register's overlay (<lang>.<register>.json): below, if chosen
+            data.setdefault(code, {}).update(json.loads(path.read_text(encoding="utf-8")))
+        for code, name in chosen.items():
+            path = own / f"{code}.{name}.json"
+            if path.is_file() and code in data:
+                data[code].update(_overlay(path, data[code]))
         return cls(data)
 
     def languages(self) -> list[str]:
