@@ -3,6 +3,9 @@
 Each language folder holds the default wording, languages/<lang>/templates.json, as
 {"key": "text with {params}"}; a brand overrides any key in <brand>/templates/<lang>.json. A key
 missing in a language falls back to English, so a partial translation never crashes a turn.
+A register other than the language's own (locale.yaml) is an overlay of the keys that differ,
+languages/<lang>/templates.<register>.json, chosen per language by the `registers` setting.
+Money and dates follow the language's locale.yaml (supportgraph/locales.py).
 """
 
 from __future__ import annotations
