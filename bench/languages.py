@@ -7,7 +7,9 @@ thread. Per language: intent accuracy and macro-F1 over the labelled intents (ou
 included: a rejected off-topic message is right), and fraud reports handed over at once vs
 ordinary payment questions handed over. The sets were written by helpers who never saw the
 training data (bench/data/independent/README.md): `intents.jsonl` and `offtopic.jsonl` for
-en/es/fr/de, `intents_nine.jsonl` and `fraud_nine.jsonl` for it/pt/zh/ja/ar, `fraud.jsonl`.
+en/es/fr/de, `intents_nine.jsonl` and `fraud_nine.jsonl` for it/pt/zh/ja/ar, `fraud.jsonl`, and
+any later `<set>_<langs>.jsonl` (nl). Entities (order ids, sizes, colours, yes/no) are read
+from `entities_*.jsonl` the way the understand node reads them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from _stats import pct  # noqa: E402
 
 from supportgraph import Settings, SupportAgent  # noqa: E402
 
-ORDER = ["en", "es", "fr", "de", "it", "pt", "zh", "ja", "ar"]
+ORDER = ["en", "es", "fr", "de", "it", "pt", "zh", "ja", "ar", "nl"]
+ENTITY_KINDS = ("order_id", "size", "colour", "confirmed")
 
 
 def rows(path: Path, limit: int | None) -> list[dict[str, Any]]:
@@ -41,8 +44,38 @@ def rows(path: Path, limit: int | None) -> list[dict[str, Any]]:
     return found[:limit] if limit else found
 
 
+def every(data: Path, prefix: str, limit: int | None) -> list[dict[str, Any]]:
+    """Rows of <prefix>.jsonl and every <prefix>_<langs>.jsonl (a new language's set too)."""
+    files = [data / f"{prefix}.jsonl", *sorted(data.glob(f"{prefix}_*.jsonl"))]
+    return [row for path in files for row in rows(path, limit)]
+
+
+def entity_scores(data: Path) -> dict[str, dict[str, tuple[int, int]]]:
+    """lang -> kind -> (right, asked): what the understand node reads from each message (the
+    same text folding, entity rules and yes/no words), compared key by key with the set."""
+    from supportgraph.domain.lookup import reference_key
+    from supportgraph.domain.text import plain_forms
+    from supportgraph.nlu.entities import extract_entities
+    from supportgraph.nlu.lexicon import confirmation
+
+    scores: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for row in every(data, "entities", None):
+        text = plain_forms(row["text"])
+        found: dict[str, Any] = {**extract_entities(text), "confirmed": confirmation(text)}
+        for kind, want in row["expect"].items():
+            got = found.get(kind)
+            if kind == "order_id":
+                right = got is not None and reference_key(str(got)) == reference_key(want)
+            else:
+                right = got is not None and str(got).lower() == str(want).lower()
+            tally = scores[row["lang"]][kind]
+            tally[0] += int(right)
+            tally[1] += 1
+    return {lang: {k: (v[0], v[1]) for k, v in kinds.items()} for lang, kinds in scores.items()}
+
+
 def intent_rows(data: Path, limit: int | None) -> list[dict[str, Any]]:
-    labelled = rows(data / "intents.jsonl", limit) + rows(data / "intents_nine.jsonl", limit)
+    labelled = every(data, "intents", limit)
     off = [{**r, "intent": "out_of_scope"} for r in rows(data / "offtopic.jsonl", limit)]
     return labelled + [r for r in off if not r.get("near_scope")]
 
@@ -56,7 +89,7 @@ def macro_f1(pairs: list[tuple[str, str]]) -> float:
 
 async def measure(data: Path, limit: int | None) -> dict[str, Any]:
     intents = intent_rows(data, limit)
-    fraud = rows(data / "fraud.jsonl", limit) + rows(data / "fraud_nine.jsonl", limit)
+    fraud = every(data, "fraud", limit)
     by_lang: dict[str, list[tuple[str, str]]] = defaultdict(list)
     handed: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     latency: dict[str, list[float]] = defaultdict(list)
@@ -71,6 +104,7 @@ async def measure(data: Path, limit: int | None) -> dict[str, Any]:
                 record = await agent.send(f"f{n}", row["text"])
                 critical = record.escalation.priority == "critical"
                 handed[row["lang"]].append((bool(row["fraud"]), critical))
+    entities = entity_scores(data)
     table = {}
     for lang in [x for x in ORDER if x in by_lang]:
         pairs = by_lang[lang]
@@ -83,6 +117,7 @@ async def measure(data: Path, limit: int | None) -> dict[str, Any]:
             "fraud_caught": sum(reports) / len(reports) if reports else None,
             "false_alarms": sum(ordinary) / len(ordinary) if ordinary else None,
             "p50_ms": pct(latency[lang], 50),
+            "entities": entities.get(lang, {}),
         }
     return table
 
@@ -100,6 +135,14 @@ def show(table: dict[str, Any]) -> str:
             f"| {lang} | {r['n']} | {share(r['accuracy'])} | {r['macro_f1']:.3f} | "
             f"{share(r['fraud_caught'])} | {share(r['false_alarms'])} | {r['p50_ms']:.0f} ms |"
         )
+    lines += ["", "| language | " + " | ".join(ENTITY_KINDS) + " |", "|---" * 5 + "|"]
+    for lang, r in table.items():
+        if r["entities"]:
+            cells = [
+                f"{right}/{asked}" if (right, asked) != (0, 0) else "-"
+                for right, asked in (r["entities"].get(k, (0, 0)) for k in ENTITY_KINDS)
+            ]
+            lines.append(f"| {lang} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

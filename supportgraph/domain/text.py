@@ -8,9 +8,29 @@ from __future__ import annotations
 
 import unicodedata
 
+# Kana voicing marks decompose like accents (が = か + U+3099) but change the word: kept.
+KANA_MARKS = frozenset("\u3099\u309a")
+
 
 def strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c) or c in KANA_MARKS)
+    return unicodedata.normalize("NFC", kept) if KANA_MARKS & set(kept) else kept
+
+
+def plain_forms(text: str) -> str:
+    """Full-width letters and digits as ASCII (ＳＧ－１０５８７ -> SG-10587), every decimal digit
+    as 0-9 (Eastern Arabic ١٠٥٨٧, Devanagari, ...): how an IME or a phone keyboard writes an order
+    id, a size or a postcode is not part of what it says."""
+    folded = unicodedata.normalize("NFKC", text)
+    if folded.isascii():
+        return folded
+    return "".join(
+        str(unicodedata.decimal(c))
+        if not c.isascii() and unicodedata.decimal(c, None) is not None
+        else c
+        for c in folded
+    )
 
 
 def normalize(text: str) -> str:

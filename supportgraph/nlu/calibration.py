@@ -112,8 +112,16 @@ def choose(rows: list[dict[str, float]], max_false_rejection: float) -> float:
 
 
 def calibrate(max_false_rejection: float = MAX_FALSE_REJECTION) -> dict[str, Any]:
-    examples = read_examples()
-    table = curve(cross_validated(examples))
+    # Each language on the model that reads it (IntentClassifier): the base languages on the
+    # base corpus, the languages the folders add on everything.
+    base = read_examples(folders=False)
+    table = curve(cross_validated(base))
+    added = {
+        lang: rows
+        for lang, rows in curve(cross_validated(read_examples())).items()
+        if lang not in table
+    }
+    table.update(added)
     thresholds = {lang: choose(rows, max_false_rejection) for lang, rows in table.items()}
     return {
         "data_hash": data_hash(),

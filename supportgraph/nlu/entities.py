@@ -14,26 +14,35 @@ from typing import Any
 
 from supportgraph.domain.lookup import reference_key
 from supportgraph.domain.text import normalize
+from supportgraph.nlu.text import AFTER, BEFORE, phrase_re
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # "SG-10234", "#SG10234", "ORD-2024-000123": letters + digits; "#10234" or "order 10234"
 # handled below. These say "an order reference is here"; which order it is, and how its id is
 # spelled, only the store knows (order_references + the understand node).
-ORDER_ID_RE = re.compile(r"#?\s?\b([A-Za-z]{1,5})[-_]?(\d{4,12}(?:-\d{2,12}){0,2})\b")
-HASH_NUMBER_RE = re.compile(r"#\s?(\d{3,12})\b")
+ORDER_ID_RE = re.compile(
+    rf"#?\s?{BEFORE}([A-Za-z]{{1,5}})[-_]?(\d{{4,12}}(?:-\d{{2,12}}){{0,2}}){AFTER}"
+)
+# "SG 10587", "SG - 12007", "#sg 10777": a gap inside the reference, taken as one when the
+# letters are written as a code is (capitals) or after '#'. ("PLZ 10115" is no order:
+# `not_order_prefixes`.)
+SPACED_ORDER_ID_RE = re.compile(
+    rf"(?:#\s?([A-Za-z]{{1,5}})|{BEFORE}([A-Z]{{2,5}}))\s{{0,2}}[-_–]?\s{{0,2}}(\d{{4,12}}){AFTER}"
+)
+HASH_NUMBER_RE = re.compile(rf"#\s?(?P<value>\d{{3,12}}){AFTER}")
 # Anything that could be a reference in another shop's id space: "# W 1234567", "w1234567",
 # "1042", "A-77-901". Only tried against the store, never taken as an id on its own.
 LOOSE_REF_RE = re.compile(
     r"(?<![\w@.+])(#\s?)?([A-Za-z]{1,5}[\s_-]?)?(\d[\d_-]{1,14}\d[A-Za-z]{0,3})(?![\w@])"
 )
 MAX_REFERENCES = 6  # candidates tried against the store per message
-FIVE_DIGITS_RE = re.compile(r"(?<![\w-])(\d{5})(?![\w-])")
+FIVE_DIGITS_RE = re.compile(r"(?<![\w-])(?P<value>\d{5})(?![\w-])")
 AMOUNT_RE = re.compile(
     r"(?:€|eur\b|\$)\s?(\d+(?:[.,]\d{1,2})?)|(\d+(?:[.,]\d{1,2})?)\s?(?:€|eur(?:os?)?\b|\$|usd\b)",
     re.IGNORECASE,
 )
-SHOE_SIZE_RE = re.compile(r"(?<![\w.,#-])(3[5-9]|4[0-8])(?![\w.,-])")
+SHOE_SIZE_RE = re.compile(rf"(?<![.,#-]){BEFORE}(3[5-9]|4[0-8])(?![.,-]){AFTER}")
 LETTER_SIZE_RE = re.compile(r"(?<![\w'’-])(XXS|XS|S|M|L|XL|XXL|X{3}L)(?![\w'’-])")
 # Parts that are the same in every language; the words around them come from the vocab files
 # (supportgraph/nlu/vocab/<lang>.yaml, section `entities`).
@@ -49,6 +58,8 @@ def _alternatives(fragments: list[str] | tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class EntityWords:
+    # Patterns built from the vocab name the part they read (`value`): a word list's own
+    # groups ("bestel(ling)?") never shift it.
     order_word_number_re: re.Pattern[str]  # "order 10234", "pedido nº 10234"
     order_word_re: re.Pattern[str]  # "order", "pedido": the message is about an order
     zip_keyword_re: re.Pattern[str]  # "zip code is 10117", "PLZ: 10117"
@@ -60,6 +71,7 @@ class EntityWords:
     not_names: frozenset[str]  # first words after a name intro that are not names
     size_hints: tuple[str, ...]  # words that make a lone "M" a size
     colours: dict[str, str]  # colour word -> catalogue colour
+    colour_re: re.Pattern[str]  # any colour word, as a whole word (anywhere in CJK text)
     colour_phrases: dict[str, str]  # two-word colours, checked first: "azul marino" is navy
     type_synonyms: dict[str, str]  # product-type word -> catalogue type name
     stop_words: frozenset[str]
@@ -70,6 +82,7 @@ class EntityWords:
             return vocab.words("entities", key)
 
         tails = _alternatives(words("postcode_tails"))
+        sizes = _alternatives([*words("size_words"), *NEUTRAL_SIZE_WORDS])
         colours = {
             normalize(word): colour
             for colour, variants in vocab.groups("entities", "colours").items()
@@ -77,27 +90,29 @@ class EntityWords:
         }
         return cls(
             order_word_number_re=re.compile(
-                rf"\b(?:{_alternatives(words('order_words'))})\s*"
-                rf"(?:{_alternatives(words('number_words'))})?\s*:?\s*(\d{{4,12}})\b",
+                rf"{BEFORE}(?:{_alternatives(words('order_words'))})\s*"
+                rf"(?:{_alternatives(words('number_words'))})?\s*[:：]?\s*(?P<value>\d{{4,12}}){AFTER}",
                 re.IGNORECASE,
             ),
             order_word_re=re.compile(
-                rf"\b(?:{_alternatives(words('order_words'))})", re.IGNORECASE
+                rf"{BEFORE}(?:{_alternatives(words('order_words'))})", re.IGNORECASE
             ),
             zip_keyword_re=re.compile(
-                rf"\b(?:{_alternatives(words('postcode_words'))})\s*(?:{tails})?\s*"
-                rf"(?:{_alternatives([*words('copulas'), ':'])})?\s*(\d{{4,5}})\b",
+                rf"{BEFORE}(?:{_alternatives(words('postcode_words'))})\s*(?:{tails})?\s*"
+                rf"(?:{_alternatives([*words('copulas'), ':'])})?\s*(?P<value>\d{{4,5}}){AFTER}",
                 re.IGNORECASE,
             ),
             quantity_re=re.compile(
-                rf"\b(\d{{1,2}})\s*(?:"
+                rf"{BEFORE}(?P<value>\d{{1,2}})\s*(?:"
                 rf"{_alternatives([*NEUTRAL_QUANTITY_UNITS, *words('quantity_units')])})"
-                r"|\bx\s?(\d{1,2})\b",
+                r"|\bx\s?(?P<value_x>\d{1,2})\b",
                 re.IGNORECASE,
             ),
             size_keyword_re=re.compile(
-                rf"\b(?:{_alternatives([*words('size_words'), *NEUTRAL_SIZE_WORDS])})\s*:?\s*"
-                rf"({SIZE_VALUES})\b",
+                rf"{BEFORE}(?:{sizes})\s*(?:{_alternatives([*words('copulas'), ':', '：'])})?\s*"
+                rf"(?P<value>{SIZE_VALUES}){AFTER}"
+                # "42码", "44サイズ": the size word after the number.
+                rf"|{BEFORE}(?P<value_before>\d{{2}}(?:[.,]5)?)\s*(?:{sizes}){AFTER}",
                 re.IGNORECASE,
             ),
             shoe_words_re=re.compile(
@@ -107,7 +122,7 @@ class EntityWords:
                 # The lead-in is case-insensitive ("Me llamo", "Je suis"); the name must be
                 # capitalized.
                 rf"(?i:{_alternatives(words('name_intros'))})"
-                r"\s+([A-ZÀ-ÖØ-Ý][\w'’-]+(?:\s+[A-ZÀ-ÖØ-Ý][\w'’-]+){0,2})"
+                r"\s+(?P<value>[A-ZÀ-ÖØ-Ý][\w'’-]+(?:\s+[A-ZÀ-ÖØ-Ý][\w'’-]+){0,2})"
             ),
             not_order_prefixes=frozenset(
                 [*words("not_order_prefixes"), *NEUTRAL_NOT_ORDER_PREFIXES]
@@ -115,6 +130,7 @@ class EntityWords:
             not_names=frozenset(normalize(w) for w in words("not_names")),
             size_hints=tuple(words("size_hints")),
             colours=colours,
+            colour_re=phrase_re(list(colours)),
             colour_phrases=vocab.pairs("entities", "colour_phrases"),
             type_synonyms={
                 normalize(word): kind
@@ -147,6 +163,20 @@ class Catalogue:
     # reference_key of a product's or variant's id -> the product id ("SKU 45012300140337")
     product_keys: dict[str, str] = field(default_factory=dict)
     _option_re: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    _name_re: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+
+    def without_names(self, text: str) -> str:
+        """The text without the words of the store's product names: "tem o Trail Runner preto
+        no 41?" is Portuguese, but its two English words tip a language detector to English."""
+        if self._name_re is None:
+            words = {w for _, name, _ in self.products for w in re.findall(r"\w{3,}", name or "")}
+            if not words:
+                return text
+            self._name_re = re.compile(
+                r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(words)) + r")(?!\w)",
+                re.IGNORECASE,
+            )
+        return " ".join(self._name_re.sub(" ", text).split())
 
     def option_pattern(self) -> re.Pattern[str] | None:
         """One pattern for every option value, longest first (built once per catalogue)."""
@@ -250,8 +280,12 @@ def _typed_order_id(text: str, words: EntityWords) -> str | None:
     for match in ORDER_ID_RE.finditer(text):
         if match.group(1).lower() not in words.not_order_prefixes:
             return _clean_reference(match.group(0))
+    for match in SPACED_ORDER_ID_RE.finditer(text):
+        letters = match.group(1) or match.group(2)
+        if letters.lower() not in words.not_order_prefixes:
+            return _clean_reference(f"{letters}-{match.group(3)}")
     plain = HASH_NUMBER_RE.search(text) or words.order_word_number_re.search(text)
-    return plain.group(1) if plain else None
+    return plain.group("value") if plain else None
 
 
 def order_references(
@@ -295,14 +329,15 @@ def extract_entities(
     if order_id:
         found["order_id"] = order_id
         scrubbed = ORDER_ID_RE.sub(" ", HASH_NUMBER_RE.sub(" ", scrubbed))
+        scrubbed = SPACED_ORDER_ID_RE.sub(" ", scrubbed)
 
     zip_match = words.zip_keyword_re.search(scrubbed) or FIVE_DIGITS_RE.search(scrubbed)
-    if zip_match and not (found.get("order_id", "").endswith(zip_match.group(1))):
-        found["zip"] = zip_match.group(1)
+    if zip_match and not (found.get("order_id", "").endswith(zip_match.group("value"))):
+        found["zip"] = zip_match.group("value")
 
     name = words.name_re.search(text)
     if name:
-        candidate = name.group(1).strip()
+        candidate = name.group("value").strip()
         if (
             normalize(candidate.split()[0])
             not in words.stop_words | set(words.colours) | words.not_names
@@ -314,12 +349,14 @@ def extract_entities(
         found["amount"] = float((amount.group(1) or amount.group(2)).replace(",", "."))
     qty = words.quantity_re.search(scrubbed)
     if qty:
-        found["quantity"] = int(qty.group(1) or qty.group(2))
+        found["quantity"] = int(qty.group("value") or qty.group("value_x"))
 
     size = words.size_keyword_re.search(scrubbed)
     shoe_size = SHOE_SIZE_RE.search(scrubbed)
     if size:
-        found["size"] = size.group(1).upper().replace(",", ".")
+        found["size"] = (
+            (size.group("value") or size.group("value_before")).upper().replace(",", ".")
+        )
     elif shoe_size and words.shoe_words_re.search(normalize(scrubbed)):
         # "en 42 noir" about sneakers: a bare 35-48 next to shoe words is a shoe size.
         found["size"] = shoe_size.group(1)
@@ -337,10 +374,9 @@ def extract_entities(
             found["colour"] = colour
             break
     else:
-        for token in re.findall(r"[\w-]+", norm):
-            if token in words.colours:
-                found["colour"] = words.colours[token]
-                break
+        named = words.colour_re.search(norm)
+        if named:
+            found["colour"] = words.colours[named.group(1)]
     if catalogue is not None:
         product = _product_by_id(scrubbed, catalogue) or _product_match(norm, catalogue, words)
         if product:

@@ -25,6 +25,7 @@ from typing import Any
 from supportgraph.domain.text import normalize
 from supportgraph.languages import files as languages_files
 from supportgraph.languages import read as read_language_file
+from supportgraph.nlu.text import phrase_re
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
 FRAUD_TRAIN = Path(__file__).parent / "data" / "fraud_train.json"
@@ -50,8 +51,7 @@ PAIR_WINDOW = 80
 def _patterns_re(fragments: list[str]) -> re.Pattern[str] | None:
     if not fragments:
         return None
-    alternatives = sorted(set(fragments), key=lambda a: (-len(a), a))
-    return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{a})" for a in alternatives) + r")(?!\w)")
+    return phrase_re(fragments, literal=False)
 
 
 @dataclass(frozen=True)
@@ -102,18 +102,30 @@ def rule_signal(text: str, vocab: Vocabulary | None = None) -> str | None:
 
 
 class FraudModel:
-    """A binary classifier: is this message a fraud or security report?"""
+    """A binary classifier: is this message a fraud or security report? Like the intent
+    classifier, a base model reads the base languages and a full one (language folders too)
+    the languages the folders add, so a new language never moves the base languages' alarms."""
 
-    def __init__(self, pipeline: Any) -> None:
+    def __init__(
+        self,
+        pipeline: Any,
+        folders: Any | None = None,
+        base_languages: frozenset[str] = frozenset(),
+    ) -> None:
         from supportgraph.nlu.linear import LinearReader
 
         self.pipeline = pipeline
         self.reader = LinearReader(pipeline)
+        self.folders = LinearReader(folders) if folders is not None else None
+        self.base_languages = base_languages
 
-    def probability(self, text: str) -> float:
+    def probability(self, text: str, language: str | None = None) -> float:
         from supportgraph.nlu.intents import prepare
 
-        return float(self.reader.probabilities(prepare(text))[1])
+        reader = self.reader
+        if self.folders is not None and language not in self.base_languages | {None}:
+            reader = self.folders
+        return float(reader.probabilities(prepare(text))[1])
 
     @classmethod
     def load_or_train(cls, cache_dir: Path | None) -> FraudModel | None:
@@ -123,12 +135,12 @@ class FraudModel:
         return _load_cached(cache_dir.resolve() if cache_dir else None)
 
 
-def training_set() -> tuple[list[str], list[int], list[float]]:
+def training_set(folders: bool = True) -> tuple[list[str], list[int], list[float]]:
     from supportgraph.nlu.intents import read_examples
 
     reports: dict[str, dict[str, list[str]]] = json.loads(FRAUD_TRAIN.read_text(encoding="utf-8"))
-    for lang, path in languages_files("fraud.json"):  # a language folder's own reports
-        reports[lang] = read_language_file(path)
+    for lang, path in languages_files("fraud.json") if folders else []:
+        reports[lang] = read_language_file(path)  # a language folder's own reports
     texts: list[str] = []
     labels: list[int] = []
     weights: list[float] = []
@@ -137,7 +149,7 @@ def training_set() -> tuple[list[str], list[int], list[float]]:
             texts.extend(by_kind.get(kind, []))
             labels.extend([label] * len(by_kind.get(kind, [])))
             weights.extend([1.0] * len(by_kind.get(kind, [])))
-    ordinary = [t for t in read_examples().texts if rule_signal(t) is None]
+    ordinary = [t for t in read_examples(folders=folders).texts if rule_signal(t) is None]
     texts.extend(ordinary)
     labels.extend([0] * len(ordinary))
     weights.extend([ORDINARY_WEIGHT] * len(ordinary))
@@ -149,28 +161,48 @@ def _load_cached(cache_dir: Path | None) -> FraudModel:
     from supportgraph.nlu.intents import build_pipeline, data_hash, prepare
     from supportgraph.nlu.model_cache import cache_key, cached_fit
 
-    def fit() -> Any:
-        texts, labels, weights = training_set()  # only when there is no cached model
+    def fit(folders: bool) -> Any:
+        texts, labels, weights = training_set(folders)  # only when there is no cached model
         pipeline = build_pipeline()
         pipeline.fit([prepare(t) for t in texts], labels, clf__sample_weight=weights)
         return pipeline
 
     # The training set follows from the files it is read from: their hash is the key, so a
     # process start reads no examples when the model is cached.
+    base = hashlib.sha256(FRAUD_TRAIN.read_bytes()).hexdigest()
     digest = hashlib.sha256(FRAUD_TRAIN.read_bytes())
-    for lang, path in languages_files("fraud.json"):
+    folder_files = languages_files("fraud.json")
+    for lang, path in folder_files:
         digest.update(lang.encode() + b"\0" + path.read_bytes())
-    reports = digest.hexdigest()
-    key = cache_key(reports, data_hash(), ORDINARY_WEIGHT, "fraud-v2")
-    return FraudModel(cached_fit(cache_dir, "fraud-model", key, fit))
+    base_model = cached_fit(
+        cache_dir,
+        "fraud-model",
+        cache_key(base, data_hash(False), ORDINARY_WEIGHT, "fraud-v3"),
+        lambda: fit(False),
+    )
+    full_model = cached_fit(
+        cache_dir,
+        "fraud-model-all",
+        cache_key(digest.hexdigest(), data_hash(), ORDINARY_WEIGHT, "fraud-v3"),
+        lambda: fit(True),
+    )
+    base_languages = frozenset(json.loads(FRAUD_TRAIN.read_text(encoding="utf-8")))
+    return FraudModel(base_model, full_model if folder_files else None, base_languages)
 
 
 def fraud_signal(
-    text: str, model: FraudModel | None = None, vocab: Vocabulary | None = None
+    text: str,
+    model: FraudModel | None = None,
+    vocab: Vocabulary | None = None,
+    language: str | None = None,
 ) -> str | None:
     """Why `text` is a fraud or security report (the rule that matched, or "reported_fraud"
     from the classifier), or None for anything else."""
     signal = rule_signal(text, vocab)
-    if signal is None and model is not None and model.probability(text) >= FRAUD_PROBABILITY:
+    if (
+        signal is None
+        and model is not None
+        and model.probability(text, language) >= FRAUD_PROBABILITY
+    ):
         signal = "reported_fraud"
     return signal

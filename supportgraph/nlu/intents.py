@@ -80,8 +80,9 @@ class Examples:
     languages: list[str]
 
 
-def read_examples(extra_files: list[Path] | None = None) -> Examples:
-    """Every training example with its intent and language."""
+def read_examples(extra_files: list[Path] | None = None, *, folders: bool = True) -> Examples:
+    """Every training example with its intent and language (`folders=False`: the base corpus
+    of nlu/data and the brand's files only, without the language folders)."""
     texts: list[str] = []
     labels: list[str] = []
     languages: list[str] = []
@@ -96,7 +97,7 @@ def read_examples(extra_files: list[Path] | None = None) -> Examples:
                 texts.extend(examples)
                 labels.extend([intent] * len(examples))
                 languages.extend([lang] * len(examples))
-    for lang, path in languages_files("intents.json"):  # a language folder's own examples
+    for lang, path in languages_files("intents.json") if folders else []:
         for intent, examples in read_language_file(path).items():
             if intent not in INTENTS:
                 raise ValueError(f"{path}: unknown intent {intent!r}; known: {INTENTS}")
@@ -106,7 +107,7 @@ def read_examples(extra_files: list[Path] | None = None) -> Examples:
     background: dict[str, list[str]] = {}
     if BACKGROUND_FILE.exists():
         background = json.loads(BACKGROUND_FILE.read_text(encoding="utf-8"))
-    for lang, path in languages_files("background.json"):
+    for lang, path in languages_files("background.json") if folders else []:
         background.setdefault(lang, []).extend(read_language_file(path))
     for lang, examples in background.items():
         texts.extend(examples)
@@ -120,18 +121,20 @@ def load_examples(extra_files: list[Path] | None = None) -> tuple[list[str], lis
     return examples.texts, examples.labels
 
 
-def training_files() -> list[Path]:
-    """Every bundled file the classifier learns from, language folders included."""
-    folders = [
-        path for name in ("intents.json", "background.json") for _, path in languages_files(name)
+def training_files(folders: bool = True) -> list[Path]:
+    """Every bundled file the classifier learns from (`folders`: language folders included)."""
+    added = [
+        path
+        for name in ("intents.json", "background.json")
+        for _, path in (languages_files(name) if folders else [])
     ]
-    return [p for p in [*TRAIN_FILES, BACKGROUND_FILE] if p.exists()] + folders
+    return [p for p in [*TRAIN_FILES, BACKGROUND_FILE] if p.exists()] + added
 
 
-def data_hash() -> str:
+def data_hash(folders: bool = True) -> str:
     """What the rejection thresholds were calibrated on: the bundled training files."""
     digest = hashlib.sha256()
-    for path in training_files():
+    for path in training_files(folders):
         name = f"{path.parent.name}/{path.name}" if path.parent != DATA_DIR else path.name
         digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -198,11 +201,28 @@ def build_pipeline() -> Any:
 
 
 class IntentClassifier:
-    def __init__(self, pipeline: Any, rejection: Rejection | None = None) -> None:
+    """Two readers: the base model, trained on the base corpus (nlu/data: en, es, fr, de) and
+    the brand's examples, reads the base languages; the full model, trained on that and every
+    language folder, reads the languages the folders add. So adding a language never moves how
+    the base languages are read (a stochastic linear fit shifts every reading when its data
+    grows: a German cancellation and an English default-address change did), and a new
+    language is read by a model that also saw every other language."""
+
+    def __init__(
+        self,
+        pipeline: Any,
+        rejection: Rejection | None = None,
+        folders: Any | None = None,
+        base_languages: frozenset[str] = frozenset(),
+    ) -> None:
         self.pipeline = pipeline
         self.labels: list[str] = list(pipeline.classes_)
         self.reader = LinearReader(pipeline)
+        self.folders = LinearReader(folders) if folders is not None else None
+        self.base_languages = base_languages
         self.rejection = rejection if rejection is not None else Rejection.load()
+        if folders is not None and list(folders.classes_) != self.labels:
+            raise ValueError("the base and the full intent models must know the same intents")
 
     @classmethod
     def train(cls, texts: list[str], labels: list[str]) -> IntentClassifier:
@@ -220,20 +240,31 @@ class IntentClassifier:
     def _load_or_train(
         cls, cache_dir: Path | None, extra_files: list[Path] | None = None
     ) -> IntentClassifier:
-        texts, labels = load_examples(extra_files)
-        key = cache_key(texts, labels, BACKGROUND_WEIGHT, "v3")
-        pipeline = cached_fit(
-            cache_dir,
-            "intent-model",
-            key,
-            lambda: fit(build_pipeline(), [prepare(t) for t in texts], labels),
-        )
-        return cls(pipeline)
+        def trained(name: str, examples: Examples) -> Any:
+            key = cache_key(examples.texts, examples.labels, BACKGROUND_WEIGHT, "v4")
+            return cached_fit(
+                cache_dir,
+                name,
+                key,
+                lambda: fit(
+                    build_pipeline(), [prepare(t) for t in examples.texts], examples.labels
+                ),
+            )
+
+        base = read_examples(extra_files, folders=False)
+        full = read_examples(extra_files)
+        folders = trained("intent-model-all", full) if len(full.texts) > len(base.texts) else None
+        return cls(trained("intent-model", base), None, folders, frozenset(base.languages))
+
+    def reader_for(self, language: str | None) -> LinearReader:
+        if self.folders is None or language in self.base_languages:
+            return self.reader
+        return self.folders
 
     def classify(self, text: str, language: str | None = None) -> IntentGuess:
         """The intent of `text`; an in-scope guess below the language's rejection threshold
         comes back as out_of_scope, with the ranking kept (the model's runner-up reading)."""
-        probs = self.reader.probabilities(prepare(text))
+        probs = self.reader_for(language).probabilities(prepare(text))
         ranking = sorted(zip(self.labels, probs, strict=True), key=lambda p: -p[1])
         top, p1 = ranking[0]
         if top != REJECTED and p1 < self.rejection.threshold(language):

@@ -20,16 +20,28 @@ from supportgraph.nlu.text import NOISE_RE, word_count, words
 from supportgraph.nlu.vocab import FALLBACK_LANGUAGE, Vocabulary, load_vocab
 
 
-def short_lexicon(vocab: Vocabulary) -> dict[str, str]:
-    """Short chat words whose language is clear -> that language (vocab section `detection`).
+def word_languages(vocab: Vocabulary, *lists: tuple[str, str]) -> dict[str, tuple[str, ...]]:
+    """Words of some vocab lists -> the languages that list them, lower rank first."""
+    lexicon: dict[str, list[str]] = {}
+    for section, key in lists:
+        for code, listed in vocab.by_language(section, key).items():
+            for word in listed:
+                codes = lexicon.setdefault(normalize(word), [])
+                if code not in codes:
+                    codes.append(code)
+    return {word: tuple(sorted(codes, key=vocab.codes.index)) for word, codes in lexicon.items()}
 
-    A word two languages list goes to the one of lower rank ("super": French before German).
-    """
-    lexicon: dict[str, str] = {}
-    for code, chat_words in vocab.by_language("detection", "short_words").items():
-        for word in chat_words:
-            lexicon.setdefault(normalize(word), code)
-    return lexicon
+
+def short_lexicon(vocab: Vocabulary) -> dict[str, tuple[str, ...]]:
+    """Short chat words -> the languages that list them (vocab `detection.short_words`), lower
+    rank first: "super" is French before German, unless the conversation is in German."""
+    return word_languages(vocab, ("detection", "short_words"))
+
+
+def answer_lexicon(vocab: Vocabulary) -> dict[str, tuple[str, ...]]:
+    """Yes and no words -> their languages: "sì" answers in Italian, "ja" in Dutch too. They
+    only keep the conversation's language ("ok" is everyone's and switches to none)."""
+    return word_languages(vocab, ("confirmation", "yes_words"), ("confirmation", "no_words"))
 
 
 def marker_patterns(vocab: Vocabulary) -> dict[str, re.Pattern[str]]:
@@ -46,6 +58,10 @@ def marker_patterns(vocab: Vocabulary) -> dict[str, re.Pattern[str]]:
 # candidates, each with at least this probability.
 MARKER_CANDIDATES = 3
 MARKER_MIN_PROBABILITY = 0.02
+# Below this probability, and this close to a served language of lower rank, the top guess is
+# a toss-up (vocab `rank` orders the languages by how many customers write in them).
+TOSS_UP = 0.5
+TOSS_UP_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,8 @@ class LanguageDetector:
         # words goes to the language the customer most likely writes in.
         self.preferred = self.worded if preferred is None else preferred
         self.short_lexicon = short_lexicon(vocab)
+        self.answer_lexicon = answer_lexicon(vocab)
+        self.rank = {code: n for n, code in enumerate(vocab.codes)}
         self.markers = marker_patterns(vocab)
 
     @cached_property
@@ -119,6 +137,12 @@ class LanguageDetector:
                 for candidate, p in close.items():
                     if candidate in self.preferred and prob - p < 0.4:
                         return LanguageGuess(candidate, p, "model")
+            elif prob < TOSS_UP:
+                # "Was kosten die Chelsea Boots?" is nearly as Dutch as German to the model:
+                # a toss-up between served languages goes to the lower rank (more customers).
+                for candidate in sorted(close, key=lambda code: self.rank.get(code, 10**6)):
+                    if candidate in self.preferred and prob - close[candidate] < TOSS_UP_MARGIN:
+                        return LanguageGuess(candidate, close[candidate], "model")
         return LanguageGuess(lang, prob, "model")
 
     def _by_markers(self, signal: str, ranked: list[tuple[str, float]]) -> LanguageGuess | None:
@@ -138,17 +162,24 @@ class LanguageDetector:
         return None
 
     def _votes(self, signal: str) -> dict[str, int]:
-        """Language -> how many of the message's words are its short chat words."""
+        """Language -> how many of the message's words are its short chat words (in rank order
+        of first vote: a tie goes to the lower rank)."""
         votes: dict[str, int] = {}
         for w in words(normalize(signal)):
-            lang = self.short_lexicon.get(w)
-            if lang:
+            for lang in self.short_lexicon.get(w, ()):
                 votes[lang] = votes.get(lang, 0) + 1
-        return votes
+        return dict(sorted(votes.items(), key=lambda item: self.rank[item[0]]))
 
     def _short(self, signal: str, previous: str | None) -> LanguageGuess:
         votes = self._votes(signal)
+        if votes and previous and previous not in votes:
+            answers = sum(
+                previous in self.answer_lexicon.get(w, ()) for w in words(normalize(signal))
+            )
+            if answers:
+                votes[previous] = answers  # "Sì" after Italian: Spanish "si" only ties
         if votes:
+            # max keeps the first of equals: the lower rank, unless the conversation's own.
             best = max(votes, key=lambda k: (votes[k], k == previous))
             return LanguageGuess(best, 0.8, "lexicon")
         if previous:

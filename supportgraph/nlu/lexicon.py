@@ -11,18 +11,18 @@ import re
 from dataclasses import dataclass
 
 from supportgraph.domain.text import normalize
+from supportgraph.nlu.text import UNSPACED_RE, phrase_re, word_count
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
 # Emoji say yes in every language.
 YES_SYMBOLS = ("👍", "✅")
 TOKEN_RE = re.compile(r"[\w']+|" + "|".join(YES_SYMBOLS))
+# A reply in Chinese or Japanese this long (characters / 2) is still an answer to yes-or-no.
+UNSPACED_ANSWER_WORDS = 12
 
 
 def _phrase_re(terms: list[str]) -> re.Pattern[str]:
-    # Longest first, so "identity theft" wins over "theft" at the same place (ties by text, so
-    # the pattern is the same in every process).
-    alternatives = sorted({normalize(t) for t in terms}, key=lambda a: (-len(a), a))
-    return re.compile(r"(?<!\w)(" + "|".join(re.escape(a) for a in alternatives) + r")(?!\w)")
+    return phrase_re([normalize(t) for t in terms])
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class Lexicon:
     yes_phrases: tuple[str, ...]
     no: frozenset[str]
     fillers: frozenset[str]  # politeness around a yes: "yes thanks", "that is correct"
+    yes_re: re.Pattern[str]  # yes words and phrases anywhere (text without spaces)
+    no_re: re.Pattern[str]
     legal_re: re.Pattern[str]
     human_re: re.Pattern[str]
     other_agents_re: re.Pattern[str]
@@ -39,9 +41,16 @@ class Lexicon:
     def from_vocab(cls, vocab: Vocabulary) -> Lexicon:
         return cls(
             yes=frozenset([*vocab.words("confirmation", "yes_words"), *YES_SYMBOLS]),
-            yes_phrases=tuple(vocab.words("confirmation", "yes_phrases")),
+            yes_phrases=tuple(normalize(p) for p in vocab.words("confirmation", "yes_phrases")),
             no=frozenset(vocab.words("confirmation", "no_words")),
             fillers=frozenset(vocab.words("confirmation", "fillers")),
+            yes_re=_phrase_re(
+                [
+                    *vocab.words("confirmation", "yes_words"),
+                    *vocab.words("confirmation", "yes_phrases"),
+                ]
+            ),
+            no_re=_phrase_re(vocab.words("confirmation", "no_words")),
             legal_re=_phrase_re(vocab.words("escalation", "legal_terms")),
             human_re=_phrase_re(vocab.words("escalation", "human_terms")),
             other_agents_re=_phrase_re(vocab.words("escalation", "other_agents")),
@@ -74,6 +83,13 @@ def confirmation(text: str, vocab: Vocabulary | None = None) -> bool | None:
     norm = normalize(text).strip(" .!¡¿?")
     if not norm:
         return None
+    if UNSPACED_RE.search(norm) and word_count(norm) <= UNSPACED_ANSWER_WORDS:
+        # "先别取消", "はい、お願いします": no spaces between the words, so look for the
+        # answer's words anywhere in a short reply; a "no" word wins ("まだ取り消さないで").
+        if lex.no_re.search(norm):
+            return False
+        if lex.yes_re.search(norm):
+            return True
     tokens = TOKEN_RE.findall(norm)
     if any(p in norm for p in lex.yes_phrases) and not any(t in lex.no for t in tokens):
         return True

@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass
 
 from supportgraph.domain.text import normalize
+from supportgraph.nlu.text import phrase_re
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
 
 def _words_re(words: list[str]) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)(" + "|".join(re.escape(normalize(w)) for w in words) + r")(?!\w)")
+    return phrase_re([normalize(w) for w in words])
 
 
 @dataclass(frozen=True)

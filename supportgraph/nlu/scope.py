@@ -9,10 +9,10 @@ our store is out of scope: the reply says which shop this is and what it can hel
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from supportgraph.domain.text import normalize
+from supportgraph.nlu.text import phrase_re
 
 OTHER_COMPANIES_FILE = Path(__file__).parent / "data" / "other_companies.json"
 
@@ -20,11 +20,7 @@ OTHER_COMPANIES_FILE = Path(__file__).parent / "data" / "other_companies.json"
 class OtherCompanies:
     def __init__(self, names: list[str]) -> None:
         alternatives = sorted({normalize(n) for n in names if n.strip()}, key=len, reverse=True)
-        self._re = (
-            re.compile(r"(?<!\w)(" + "|".join(re.escape(a) for a in alternatives) + r")(?!\w)")
-            if alternatives
-            else None
-        )
+        self._re = phrase_re(alternatives) if alternatives else None
 
     @classmethod
     def load(cls, brand_dir: Path | None = None) -> OtherCompanies:

@@ -13,6 +13,12 @@ from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
 from supportgraph.domain.state import ConversationState
+from supportgraph.domain.text import plain_forms
+from supportgraph.nlu.text import word_count
+
+# Product names are left out of detection only when this many of the customer's own words
+# remain ("¿Tienen el Merino Wool Sweater?" keeps its names: two words say too little).
+MIN_OWN_WORDS = 3
 
 
 async def detect_language(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
@@ -21,7 +27,12 @@ async def detect_language(state: ConversationState, runtime: Runtime[Deps]) -> d
     now = state.now or deps.clock()
     turn = state.turn or 1
     previous = state.conversation_language
-    guess = deps.language.detect(text, previous=previous)
+    # A full-width ｍｉｓａｋｉ＠ｅｘａｍｐｌｅ．ｊｐ is Latin letters, not Chinese text; product
+    # names are the shop's words, not the customer's language.
+    plain = plain_forms(text)
+    own_words = deps.catalogue.without_names(plain)
+    signal = own_words if word_count(own_words) >= MIN_OWN_WORDS else plain
+    guess = deps.language.detect(signal, previous=previous)
     replyable = deps.settings.reply_languages
     if guess.language in replyable:
         reply_language = guess.language

@@ -46,7 +46,7 @@ def decide(state: ConversationState, deps: Deps) -> tuple[str, str | None, str |
         return "handoff", "human_active", state.escalation.get("priority") or "medium"
     if not rules.enabled:
         return "none", None, None
-    term = legal_term(text) or fraud_signal(text, deps.fraud)
+    term = legal_term(text) or fraud_signal(text, deps.fraud, language=state.language)
     if term:
         return "handoff", f"legal_or_fraud:{term}", "critical"
     if state.intent == "human_agent":

@@ -16,6 +16,7 @@ from supportgraph.context import Deps, deps_of
 from supportgraph.domain.intents import CHAT_ONLY, intent_of
 from supportgraph.domain.lookup import reference_key
 from supportgraph.domain.state import ConversationState
+from supportgraph.domain.text import plain_forms
 from supportgraph.llm.prompts import ENTITY_KEYS
 from supportgraph.nlu.entities import extract_entities, order_references
 from supportgraph.nlu.intents import IntentGuess
@@ -222,7 +223,9 @@ async def read_by_model(
 
 async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = deps_of(runtime)
-    text = state.text[:NLU_CHARS]
+    # ＳＧ－１０５８７ and SG-١٠٥٨٧ are SG-10587 to every reader below (the transcript keeps
+    # what the customer typed).
+    text = plain_forms(state.text[:NLU_CHARS])
     entities = extract_entities(text, deps.catalogue)
     store_order = await resolve_order_reference(
         deps, text, entities, state.awaiting, state.active_flow or state.intent

@@ -17,7 +17,7 @@ KB = Path(__file__).resolve().parents[2] / "supportgraph" / "brands" / "demo" / 
         ("How long does shipping take?", "how-long-does-shipping-take"),
         ("Größentabelle für Schuhe", "gro-entabelle-fur-schuhe"),  # as it always was
         ("كم تستغرق مدة الشحن؟", "كم-تستغرق-مدة-الشحن"),
-        ("送料はいくらですか？", "送料はいくらてすか"),
+        ("送料はいくらですか？", "送料はいくらですか"),
         ("运费多少钱？", "运费多少钱"),
     ],
 )

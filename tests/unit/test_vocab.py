@@ -102,7 +102,12 @@ def test_yes_and_no_are_words_not_booleans() -> None:
 
 def test_a_word_two_languages_share_goes_to_the_lower_rank() -> None:
     detector = LanguageDetector()
-    assert detector.short_lexicon["super"] == "fr"  # fr (rank 30) before de (rank 40)
+    assert detector.short_lexicon["super"][:2] == ("fr", "de")  # fr (rank 30) before de (40)
+    assert detector.detect("super").language == "fr"
+    # ... unless the conversation is in the other: "Sì" in Italian, "ja" in Dutch.
+    assert detector.detect("super", previous="de").language == "de"
+    assert detector.detect("Sì", previous="it").language == "it"
+    assert detector.detect("ja", previous="nl").language == "nl"
 
 
 def empty_language(name: str, rank: int) -> dict[str, Any]:
