@@ -46,6 +46,8 @@ SLOT_ANSWERS = {
     "size": {"size"},
     "colour": {"colour"},
 }
+# A different intent this confident wins over the slot being filled ("actually, where is my
+# order?" while we wait for an e-mail); below it the message is read as the awaited answer.
 SWITCH_CONFIDENCE = 0.6
 RETURN_KINDS = {"return", "exchange"}
 CHANGE_KINDS = {"cancel", "address", "payment_method"}
