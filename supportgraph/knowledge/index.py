@@ -1,19 +1,27 @@
-"""The KB index: an embedded Chroma PersistentClient collection, filtered by language."""
+"""The KB index: sections stored with their e5 embeddings in an embedded Chroma collection,
+searched per language by e5 similarity plus a BM25 bonus (knowledge/ranking.py).
+
+Chroma persists the sections, their content hashes and embeddings (a reopened index embeds
+nothing); a search loads one language's sections (tens) into memory once and ranks them
+exactly, so a new process pays one small read per language it is asked in.
+"""
 
 from __future__ import annotations
 
 import os
-import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supportgraph.domain.text import normalize
-from supportgraph.knowledge.chunks import Chunk, chunk_directory
+import numpy as np
 
-COLLECTION = "supportgraph-kb"
-RERANK_POOL = 6
-HEADING_WEIGHT = 0.5
+from supportgraph.knowledge.chunks import Chunk, chunk_directory
+from supportgraph.knowledge.ranking import LanguageIndex, Section
+
+# A new name for the e5 collection: one written by the WordLlama index ("supportgraph-kb",
+# 256 dimensions) is left alone, and a data dir that has only that one ingests anew.
+COLLECTION = "supportgraph-kb-e5"
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,10 @@ class Hit:
     topic: str
     heading: str
     text: str
-    score: float  # cosine similarity, higher is closer
+    # e5 cosine similarity plus a lexical bonus of at most 0.05 (knowledge/ranking.py):
+    # higher is closer. In practice 0.75-0.97: e5 puts any two texts far above 0, an
+    # off-topic question's best section included (~0.78-0.86).
+    score: float
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,7 @@ class KnowledgeBase:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        from supportgraph.knowledge.embedding import WordLlamaEmbedding
+        from supportgraph.knowledge.multilingual import E5Embedding
 
         persist_dir.mkdir(parents=True, exist_ok=True)
         self._client = chromadb.PersistentClient(
@@ -49,15 +60,19 @@ class KnowledgeBase:
         )
         self._collection = self._client.get_or_create_collection(
             COLLECTION,
-            embedding_function=WordLlamaEmbedding(),  # type: ignore[arg-type]
+            embedding_function=E5Embedding(),  # type: ignore[arg-type]
             metadata={"hnsw:space": "cosine"},
         )
+        self._languages: dict[str, LanguageIndex] = {}
+        self._lock = threading.Lock()
 
     def count(self) -> int:
         return int(self._collection.count())
 
     def ingest(self, kb_dir: Path) -> IngestReport:
         """Make the collection match kb_dir exactly; unchanged chunks are not re-embedded."""
+        from supportgraph.knowledge.multilingual import passage_text
+
         chunks = chunk_directory(kb_dir)
         existing = self._collection.get(include=["metadatas"])
         old_hash = {
@@ -72,9 +87,11 @@ class KnowledgeBase:
         if changed:
             self._collection.upsert(
                 ids=[c.id for c in changed],
-                documents=[embed_text(c) for c in changed],
+                documents=[passage_text(c.heading, c.text) for c in changed],
                 metadatas=[metadata(c) for c in changed],
             )
+        with self._lock:
+            self._languages.clear()
         updated = sum(1 for c in changed if c.id in old_hash)
         return IngestReport(
             added=len(changed) - updated,
@@ -83,58 +100,52 @@ class KnowledgeBase:
             unchanged=len(chunks) - len(changed),
         )
 
+    def language_index(self, language: str) -> LanguageIndex:
+        """The language's sections in memory (read once per process and ingest)."""
+        with self._lock:
+            index = self._languages.get(language)
+        if index is not None:
+            return index
+        rows = self._collection.get(
+            where={"language": language}, include=["metadatas", "embeddings"]
+        )
+        sections = [
+            Section(
+                id=cid,
+                topic=str((meta or {}).get("topic", "")),
+                heading=str((meta or {}).get("heading", "")),
+                text=str((meta or {}).get("text", "")),
+                vector=np.asarray(vector, dtype=np.float32),
+            )
+            for cid, meta, vector in zip(
+                rows["ids"],
+                rows["metadatas"] or [],
+                rows["embeddings"] if rows["embeddings"] is not None else [],
+                strict=True,
+            )
+        ]
+        sections.sort(key=lambda s: s.id)
+        index = LanguageIndex(sections)
+        with self._lock:
+            self._languages[language] = index
+        return index
+
     def search(
         self, query: str, language: str, topics: list[str] | None = None, k: int = 3
     ) -> list[Hit]:
-        where: dict[str, Any] = {"language": language}
-        if topics:
-            where = {"$and": [where, {"topic": {"$in": topics}}]}
-        result = self._collection.query(
-            query_texts=[query],
-            n_results=max(k, RERANK_POOL),
-            where=where,
-            include=["metadatas", "distances"],
-        )
-        hits = []
-        for cid, meta, dist in zip(
-            result["ids"][0],
-            (result["metadatas"] or [[]])[0],
-            (result["distances"] or [[]])[0],
-            strict=False,
-        ):
-            meta = meta or {}
-            hits.append(
-                Hit(
-                    id=cid,
-                    topic=str(meta.get("topic", "")),
-                    heading=str(meta.get("heading", "")),
-                    text=str(meta.get("text", "")),
-                    score=1.0 - float(dist),
-                )
-            )
-        # WordLlama is English-leaning: rerank the pool with word-stem overlap between the
-        # question and the section heading, which works the same in every language.
-        query_stems = stems(query)
-        hits.sort(key=lambda h: -(h.score + HEADING_WEIGHT * overlap(query_stems, h.heading)))
-        return hits[:k]
+        from supportgraph.knowledge.multilingual import embed_query
+
+        index = self.language_index(language)
+        if not index.sections:
+            return []
+        ranked = index.rank(query, embed_query(query), topics)
+        return [
+            Hit(id=s.id, topic=s.topic, heading=s.heading, text=s.text, score=score)
+            for s, score in ranked[:k]
+        ]
 
 
-def stems(text: str) -> set[str]:
-    return {w[:4] for w in re.findall(r"\w+", normalize(text)) if len(w) > 3}
-
-
-def overlap(query_stems: set[str], heading: str) -> float:
-    if not query_stems:
-        return 0.0
-    return len(query_stems & stems(heading)) / len(query_stems)
-
-
-def embed_text(chunk: Chunk) -> str:
-    # The heading is phrased like a customer question: weigh it by repeating it.
-    return f"{chunk.heading}. {chunk.heading}. {chunk.text}"
-
-
-def metadata(chunk: Chunk) -> dict[str, str]:
+def metadata(chunk: Chunk) -> dict[str, Any]:
     return {
         "language": chunk.language,
         "topic": chunk.topic,
