@@ -14,7 +14,7 @@ from typing import Any
 
 from supportgraph.domain.lookup import reference_key
 from supportgraph.domain.text import normalize
-from supportgraph.nlu.text import AFTER, BEFORE, phrase_re
+from supportgraph.nlu.text import AFTER, BEFORE, phrase_re, word_count
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -313,6 +313,19 @@ def order_references(
     return list(dict.fromkeys(refs))[:MAX_REFERENCES]
 
 
+# A message this short whose one number is 35-48 asks about a shoe size.
+SIZE_QUESTION_WORDS = 5
+
+
+def _only_a_size(text: str, found: dict[str, Any]) -> bool:
+    numbers = re.findall(r"\d+", text)
+    return (
+        len(numbers) == 1
+        and word_count(text) <= SIZE_QUESTION_WORDS
+        and not {"order_id", "zip", "amount", "quantity", "email"} & set(found)
+    )
+
+
 def extract_entities(
     text: str, catalogue: Catalogue | None = None, vocab: Vocabulary | None = None
 ) -> dict[str, Any]:
@@ -357,8 +370,11 @@ def extract_entities(
         found["size"] = (
             (size.group("value") or size.group("value_before")).upper().replace(",", ".")
         )
-    elif shoe_size and words.shoe_words_re.search(normalize(scrubbed)):
-        # "en 42 noir" about sneakers: a bare 35-48 next to shoe words is a shoe size.
+    elif shoe_size and (
+        words.shoe_words_re.search(normalize(scrubbed)) or _only_a_size(scrubbed, found)
+    ):
+        # "en 42 noir" about sneakers: a bare 35-48 next to shoe words is a shoe size; so is
+        # the one number of a short message about nothing else ("avete il 44?", "عندكم ٣٩؟").
         found["size"] = shoe_size.group(1)
     else:
         letter = LETTER_SIZE_RE.search(scrubbed)

@@ -6,7 +6,6 @@ detail and tips, never the facts.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -15,17 +14,17 @@ from supportgraph.context import Deps, deps_of
 from supportgraph.domain.intents import intent_of
 from supportgraph.domain.policy import exact_by_policy
 from supportgraph.domain.state import ConversationState
-from supportgraph.nlu.text import has_text
+from supportgraph.nlu.text import SENTENCE_END_RE, UNSPACED_RE, has_text
 from supportgraph.nodes.llm_turn import add_usage, budget_for, llm_for, redactor_for
 from supportgraph.templates import Templates, language_list, language_name
 
 CONCISE = {"busy_parent", "expert"}
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def concise(text: str, sentences: int = 2) -> str:
-    parts = SENTENCE_END.split(text.strip())
-    return " ".join(parts[:sentences])
+    parts = [part for part in SENTENCE_END_RE.split(text.strip()) if part.strip()]
+    joiner = "" if UNSPACED_RE.search(text) else " "  # 。 and ！ need no space after them
+    return joiner.join(parts[:sentences])
 
 
 def kb_text(hit: dict[str, Any], persona: str) -> str:
