@@ -1,7 +1,9 @@
-"""The embedding function: WordLlama, whose weights ship inside its pip wheel.
+"""WordLlama, whose weights ship inside its pip wheel: the KB index's embedding before e5.
 
-Registered with Chroma under a name so a persisted collection reopens in a new process
-with the same function (Chroma's default would download an ONNX model and fail offline).
+The index embeds with multilingual e5 now (knowledge/multilingual.py): WordLlama, trained on
+English, found the right section for 55-80% of Arabic, Japanese and Spanish questions
+(bench/kb_languages.py). It stays for the benches (bench/kb_languages.py, nlu_compare.py),
+and registered with Chroma so a data dir's older "supportgraph-kb" collection still opens.
 """
 
 from __future__ import annotations
