@@ -71,7 +71,8 @@ class KnowledgeBase:
 
     def ingest(self, kb_dir: Path) -> IngestReport:
         """Make the collection match kb_dir exactly; unchanged chunks are not re-embedded."""
-        from supportgraph.knowledge.multilingual import passage_text
+        from supportgraph.knowledge.multilingual import MODEL_ID, passage_text
+        from supportgraph.knowledge.vectors import PassageVectors
 
         chunks = chunk_directory(kb_dir)
         existing = self._collection.get(include=["metadatas"])
@@ -85,9 +86,12 @@ class KnowledgeBase:
         if removed:
             self._collection.delete(ids=removed)
         if changed:
+            passages = [passage_text(c.heading, c.text) for c in changed]
             self._collection.upsert(
                 ids=[c.id for c in changed],
-                documents=[passage_text(c.heading, c.text) for c in changed],
+                documents=passages,
+                # Vectors shipped with the pages are reused; only the others are embedded.
+                embeddings=PassageVectors.load(kb_dir).embed(passages, MODEL_ID),  # type: ignore[arg-type]
                 metadatas=[metadata(c) for c in changed],
             )
         with self._lock:

@@ -27,6 +27,10 @@ PASSAGE_TOKENS = 48
 # (a query took 58 ms with two threads under load, 15 ms with one).
 THREADS = 1
 
+# What a passage vector depends on besides its text (knowledge/vectors.py keys on it): the
+# model and how much of a section it reads.
+MODEL_ID = f"multilingual-e5-small-q4/{PASSAGE_TOKENS}"
+
 _lock = threading.Lock()  # one engine handle: its buffers are not shared between threads
 
 

@@ -148,3 +148,19 @@ def test_the_index_reopens_in_a_new_process_without_embedding_again(
     top, counts = out.stdout.splitlines()[-2:]
     assert top == section(kb_dir, "zh", "shipping", 2)
     assert counts == f"{kb.count()} {kb.count()}"  # every chunk unchanged, none embedded again
+
+
+def test_the_demo_kb_ships_a_vector_for_every_section() -> None:
+    # A fresh data dir embeds none of the demo shop's pages (~40 s of e5 otherwise); editing a
+    # page without `python -m supportgraph.knowledge.vectors supportgraph/brands/demo/kb`
+    # fails here, and would only cost time at run time (the changed section is embedded).
+    from supportgraph.config import DEMO_BRAND_DIR
+    from supportgraph.knowledge.chunks import chunk_directory
+    from supportgraph.knowledge.multilingual import MODEL_ID, passage_text
+    from supportgraph.knowledge.vectors import PassageVectors, passage_key
+
+    kb = DEMO_BRAND_DIR / "kb"
+    shipped = PassageVectors.load(kb)
+    passages = [passage_text(c.heading, c.text) for c in chunk_directory(kb)]
+    missing = [p[:40] for p in passages if passage_key(p, MODEL_ID) not in shipped.known]
+    assert missing == []
