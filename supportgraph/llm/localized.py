@@ -50,9 +50,9 @@ SPACES = frozenset("\u00a0\u202f\u2009 ")
 # holds them, and CJK text has no spaces to end a token, so they end one.
 NON_LATIN_LETTER_RE = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f]")
 CJK_DATE_RE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]")
-YEAR_FIRST_RE = re.compile(r"(?<![\d.,])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d]|[.,]\d)")
+YEAR_FIRST_RE = re.compile(r"(?<!\d)(?<!\d[.,])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d]|[.,]\d)")
 NUMERIC_DATE_RE = re.compile(
-    r"(?<![\d.,/-])(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?![\d]|[.,]\d)"
+    r"(?<!\d)(?<!\d[.,/-])(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?![\d]|[.,]\d)"
 )
 ORDINAL = r"(?:st|nd|rd|th|er|re|e|o|a|°)?\.?"
 
@@ -109,7 +109,7 @@ class Style:
     @functools.cached_property
     def day_month_re(self) -> re.Pattern[str]:
         return re.compile(
-            rf"(?<![\d.,])(\d{{1,2}}){ORDINAL}\s+(?:de\s+|of\s+)?({self._month_re})(?!\w)\.?"
+            rf"(?<!\d)(?<!\d[.,])(\d{{1,2}}){ORDINAL}\s+(?:de\s+|of\s+)?({self._month_re})(?!\w)\.?"
             r"(?:,?\s+(?:de\s+)?(\d{4})(?!\d))?",
             re.IGNORECASE,
         )
