@@ -74,6 +74,23 @@ def entity_scores(data: Path) -> dict[str, dict[str, tuple[int, int]]]:
     return {lang: {k: (v[0], v[1]) for k, v in kinds.items()} for lang, kinds in scores.items()}
 
 
+def detection_scores(data: Path) -> dict[str, tuple[int, int]]:
+    """lang -> (detected right, messages of 3+ words) on language.jsonl, the way the
+    detect_language node reads a first message (no conversation language yet)."""
+    from supportgraph.domain.text import plain_forms
+    from supportgraph.nlu.language import LanguageDetector
+    from supportgraph.nlu.text import word_count
+
+    detector = LanguageDetector()
+    scores: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows(data / "language.jsonl", None):
+        if row["lang"] in ORDER and word_count(row["text"]) >= 3:
+            tally = scores[row["lang"]]
+            tally[0] += int(detector.detect(plain_forms(row["text"])).language == row["lang"])
+            tally[1] += 1
+    return {lang: (v[0], v[1]) for lang, v in scores.items()}
+
+
 def intent_rows(data: Path, limit: int | None) -> list[dict[str, Any]]:
     labelled = every(data, "intents", limit)
     off = [{**r, "intent": "out_of_scope"} for r in rows(data / "offtopic.jsonl", limit)]
@@ -105,6 +122,7 @@ async def measure(data: Path, limit: int | None) -> dict[str, Any]:
                 critical = record.escalation.priority == "critical"
                 handed[row["lang"]].append((bool(row["fraud"]), critical))
     entities = entity_scores(data)
+    detected = detection_scores(data)
     table = {}
     for lang in [x for x in ORDER if x in by_lang]:
         pairs = by_lang[lang]
@@ -118,6 +136,7 @@ async def measure(data: Path, limit: int | None) -> dict[str, Any]:
             "false_alarms": sum(ordinary) / len(ordinary) if ordinary else None,
             "p50_ms": pct(latency[lang], 50),
             "entities": entities.get(lang, {}),
+            "detected": detected.get(lang),
         }
     return table
 
@@ -127,13 +146,16 @@ def show(table: dict[str, Any]) -> str:
         return "-" if x is None else f"{100 * x:.1f}%"
 
     lines = [
-        "| language | messages | intent accuracy | macro-F1 | fraud caught | false alarms | turn p50 |",
-        "|---|---|---|---|---|---|---|",
+        "| language | messages | intent accuracy | macro-F1 | fraud caught | false alarms | "
+        "detected (3+ words) | turn p50 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for lang, r in table.items():
         lines.append(
             f"| {lang} | {r['n']} | {share(r['accuracy'])} | {r['macro_f1']:.3f} | "
-            f"{share(r['fraud_caught'])} | {share(r['false_alarms'])} | {r['p50_ms']:.0f} ms |"
+            f"{share(r['fraud_caught'])} | {share(r['false_alarms'])} | "
+            f"{share(r['detected'][0] / r['detected'][1]) if r['detected'] else '-'} | "
+            f"{r['p50_ms']:.0f} ms |"
         )
     lines += ["", "| language | " + " | ".join(ENTITY_KINDS) + " |", "|---" * 5 + "|"]
     for lang, r in table.items():
