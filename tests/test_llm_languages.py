@@ -21,7 +21,7 @@ from supportgraph.llm.phrasing import Facts
 from supportgraph.llm.prompts import SHOP_PREFIX
 from supportgraph.llm.service import LLMService
 from supportgraph.llm.settings import LLMSettings
-from supportgraph.llm.voice import voice_for
+from supportgraph.llm.voice import FORMALITY, voice_for
 from supportgraph.runtime.agent import SupportAgent
 from supportgraph.templates import format_date, format_money
 from tests.llm_fake import FakeLLM, Reply, no_sleep, request_kind, shop_model
@@ -98,7 +98,7 @@ async def test_an_italian_turn_asks_for_italian_in_the_lei_register(
     assert system.startswith(SHOP_PREFIX)  # the cached prefix is the same for every language
     tail = system[len(SHOP_PREFIX) :]
     assert "Write the reply in Italian only." in tail
-    assert "formally as Lei" in tail and "never switch to tu" in tail
+    assert FORMALITY["it"] in tail and "Lei" in FORMALITY["it"]  # the vocab's register line
     assert (record.model, record.fallback) == ("primary", None)
     assert record.reply.startswith("Certamente. ") and "Suo" in record.reply
 
@@ -119,7 +119,7 @@ async def test_a_brand_register_for_portuguese_is_the_one_the_prompt_asks_for(
         assert "Write the reply in Portuguese (Brazil) only." in tails[name]
         assert record.model == "primary"
     assert "o senhor / a senhora" in tails["formal"] and "você" not in tails["formal"]
-    assert "Address the customer as você" in tails["default"]
+    assert FORMALITY["pt"] in tails["default"] and "você" in FORMALITY["pt"]
     assert "o senhor" not in tails["default"]
 
 
@@ -346,4 +346,7 @@ def test_the_voice_of_each_language() -> None:
         assert voice_for(code).name == name
     assert voice_for("ar").locale == "ar_SA" and voice_for("fr-CA").locale == "fr_CA"
     assert voice_for("en").prompt_lines() == ["Write the reply in English only."]
-    assert voice_for("nl").address.startswith("Address the customer formally as u")
+    assert voice_for("nl").address == FORMALITY["nl"]
+    assert voice_for("pt", "formal").address == (
+        "Address the customer with o senhor / a senhora, por gentileza, no 'te'."
+    )  # locale.yaml's description, without the note for template editors
