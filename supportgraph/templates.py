@@ -133,9 +133,16 @@ def _fields(text: str) -> set[str]:
 
 
 class Templates:
-    def __init__(self, by_language: dict[str, dict[str, str]], fallback: str = "en") -> None:
+    def __init__(
+        self,
+        by_language: dict[str, dict[str, str]],
+        fallback: str = "en",
+        registers: dict[str, str] | None = None,
+    ) -> None:
         self.by_language = by_language
         self.fallback = fallback
+        # language -> the register the wording is in (LLM phrasing asks the model for it)
+        self.registers = registers or {}
 
     @classmethod
     def load(cls, directory: Path) -> Templates:
@@ -176,7 +183,7 @@ class Templates:
             path = own / f"{code}.{name}.json"
             if path.is_file() and code in data:
                 data[code].update(_overlay(path, data[code]))
-        return cls(data)
+        return cls(data, registers=chosen)
 
     def languages(self) -> list[str]:
         return list(self.by_language)

@@ -100,6 +100,7 @@ class LLMService:
         on_delta: OnDelta | None = None,
         on_reset: Callable[[], Awaitable[None] | None] | None = None,
         budget: TurnBudget | None = None,
+        detector: Any = None,
     ) -> ChainOutcome[str]:
         return await phrase(
             self.chain,
@@ -109,6 +110,7 @@ class LLMService:
             on_delta=on_delta if self.settings.streaming else None,
             on_reset=on_reset,
             budget=budget,
+            detector=detector,
         )
 
     async def propose_tools(

@@ -90,6 +90,7 @@ async def respond(state: ConversationState, runtime: Runtime[Deps]) -> dict[str,
             runtime.stream_writer,
             await redactor_for(llm, deps, state.customer_id),
             budget_for(llm, state),
+            deps.language,  # the agent's detector checks the reply's language: no second copy
         )
     update["reply"] = reply
     update["messages"] = [{"role": "bot", "text": reply, "turn": state.turn}]
@@ -114,6 +115,7 @@ async def phrase_by_model(
     write: Any,
     redactor: Any,
     budget: Any = None,
+    detector: Any = None,
 ) -> tuple[str, dict[str, Any]]:
     """The reply written by the model from the turn's facts, streamed as it is checked
     (custom stream events "token" / "reset"); the template reply when the model fails or
@@ -133,5 +135,6 @@ async def phrase_by_model(
         on_delta=on_delta,
         on_reset=on_reset,
         budget=budget,
+        detector=detector,
     )
     return str(outcome.value), add_usage(fields.get("llm_usage"), outcome)

@@ -323,7 +323,13 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
         ):
             # A bare "Anna Schmidt" when we asked for the email or name and zip code.
             cleaned = " ".join(w for w in text.split() if not w.isdigit()).strip(" ,.")
-            if cleaned and "@" not in cleaned and not any(ch.isdigit() for ch in cleaned):
+            question = text.rstrip().endswith(("?", "？", "؟"))  # "Quanto custa o frete?"
+            if (
+                cleaned
+                and not question
+                and "@" not in cleaned
+                and not any(ch.isdigit() for ch in cleaned)
+            ):
                 entities["name"] = cleaned
 
     elif (
