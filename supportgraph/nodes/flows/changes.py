@@ -15,11 +15,18 @@ from supportgraph.domain.policy import eligibility
 from supportgraph.domain.schema import Address, Customer, Order, Product
 from supportgraph.nlu.requests import kinds, parse_address
 from supportgraph.nodes.flows.base import FlowContext, Refused
+from supportgraph.nodes.flows.display import (
+    customer_country,
+    money,
+    payment_method,
+    preferences,
+    say_value,
+    variant_label,
+)
 from supportgraph.nodes.flows.identity import ensure_identity
 from supportgraph.nodes.flows.orders import load_own_order
 from supportgraph.nodes.flows.products import load_product
 from supportgraph.nodes.flows.registry import handles
-from supportgraph.templates import format_money
 
 REFUSAL_KEYS = {
     "not_eligible": "refuse_not_eligible",
@@ -91,7 +98,8 @@ async def settle_pending(ctx: FlowContext) -> bool:
         # No payment was taken (it failed, or the shop never charged): never "€0.00 will be
         # refunded".
         done = "done.cancel_order_unpaid"
-    ctx.say(done, **{**pending["params"], **_result_params(ctx, result)})
+    params = await _result_params(ctx, result, str(pending["args"].get("order_id", "")))
+    ctx.say(done, **{**pending["params"], **params})
     await ctx.call_tool(
         "record_interaction",
         {
@@ -111,9 +119,13 @@ def _summary(result: Any) -> str:
     return str(result)[:200]
 
 
-def _result_params(ctx: FlowContext, result: Any) -> dict[str, Any]:
+async def _result_params(ctx: FlowContext, result: Any, order_id: str) -> dict[str, Any]:
+    """The written amount of a refund, in the customer's locale and the order's currency."""
     if isinstance(result, dict) and "refund" in result:
-        return {"refund": format_money(result["refund"], ctx.language, ctx.deps.currency)}
+        order = await ctx.deps.store.get_order(order_id) if order_id else None
+        country = await customer_country(ctx, order)
+        currency = order.currency if order is not None else None
+        return {"refund": money(ctx, result["refund"], country, currency)}
     return {}
 
 
@@ -216,7 +228,7 @@ async def order_modification(ctx: FlowContext) -> None:
     if not check_eligible(ctx, tool, order):
         return
     if kind == "cancel":
-        total = format_money(order_total(order), ctx.language, ctx.deps.currency)
+        total = money(ctx, order_total(order), await customer_country(ctx, order), order.currency)
         propose(
             ctx,
             "cancel_order",
@@ -274,7 +286,7 @@ async def _propose_payment_change(ctx: FlowContext, order: Order, flow: str) -> 
         "propose_payment_change",
         flow,
         order_id=order.id,
-        method=method.label or method.kind,
+        method=payment_method(ctx.deps.templates, ctx.language, method.kind, method.label),
     )
 
 
@@ -292,7 +304,8 @@ async def _propose_item_change(
         refuse(ctx, "unknown_variant", order_id=order.id)
         return
     variant = _find_variant(product, item.variant_id, entities)
-    label = " / ".join(str(v) for v in entities.values())
+    templates, lang = ctx.deps.templates, ctx.language
+    label = variant_label(templates, lang, entities)
     if variant is None:
         refuse(ctx, "unknown_variant", product=product.name, variant=label)
         return
@@ -307,7 +320,7 @@ async def _propose_item_change(
     if not any(r["variant_id"] == variant.id and r["in_stock"] for r in rows):
         refuse(ctx, "out_of_stock", product=product.name, variant=label)
         return
-    new_label = " / ".join(str(v) for v in variant.options.values())
+    new_label = variant_label(templates, lang, variant.options)
     propose(
         ctx,
         tool,
@@ -363,7 +376,7 @@ async def returns_refunds(ctx: FlowContext) -> bool:
         done="done.return_items" if method == "original" else "done.return_items_credit",
         order_id=order.id,
         items=", ".join(order.items[i].name or order.items[i].product_id for i in indexes),
-        refund=format_money(amount, ctx.language, ctx.deps.currency),
+        refund=money(ctx, amount, await customer_country(ctx, order), order.currency),
     )
     return True
 
@@ -392,8 +405,11 @@ async def payment(ctx: FlowContext) -> bool:
         {"order_id": order.id},
         lambda r: f"payment {r['status']}" if r else "not found",
     )
-    amount = format_money(
-        status.get("amount") or order_total(order), ctx.language, ctx.deps.currency
+    amount = money(
+        ctx,
+        status.get("amount") or order_total(order),
+        await customer_country(ctx, order),
+        order.currency,
     )
     if status["status"] == "failed" and order.status == "pending":
         propose(
@@ -408,7 +424,8 @@ async def payment(ctx: FlowContext) -> bool:
     else:
         # An order the shop's export lists no payment for says so, never "is none".
         key = "payment_status_none" if status["status"] == "none" else "payment_status"
-        ctx.say(key, order_id=order.id, status=status["status"], amount=amount)
+        said = say_value(ctx.deps.templates, ctx.language, "payment_status", status["status"])
+        ctx.say(key, order_id=order.id, status=said, amount=amount)
         ctx.done()
     return True
 
@@ -489,7 +506,7 @@ async def _preferences(ctx: FlowContext, flow: str) -> bool:
         },
         lambda r: "updated",
     )
-    ctx.say("preferences_updated", preferences=", ".join(prefs.values()))
+    ctx.say("preferences_updated", preferences=preferences(ctx.deps.templates, ctx.language, prefs))
     ctx.done()
     return True
 

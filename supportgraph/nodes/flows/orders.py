@@ -8,13 +8,13 @@ from supportgraph.domain.catalogue import order_total
 from supportgraph.domain.policy import ELIGIBLE_STATUS
 from supportgraph.domain.schema import Fulfilment, Order
 from supportgraph.nodes.flows.base import FlowContext, Refused
+from supportgraph.nodes.flows.display import customer_country, date, money, say_value
 from supportgraph.nodes.flows.identity import (
     ensure_identity,
     has_identity_details,
     verify_with_order,
 )
 from supportgraph.nodes.flows.registry import handles
-from supportgraph.templates import format_date, format_money
 
 # The orders a request without an order number can be about, by flow: when the customer has
 # exactly one of them, the flow uses it instead of asking which (a cancellation needs a
@@ -101,15 +101,15 @@ async def _order_lines(ctx: FlowContext, listed: list[dict[str, Any]]) -> str:
     for row in listed[:LISTED_ORDERS]:
         order = records.get(str(row["id"]))
         total = order_total(order) if order is not None else None
-        currency = (order.currency if order is not None else None) or ctx.deps.currency
+        country = await customer_country(ctx, order)
         lines.append(
             ctx.deps.templates.render(
                 "order_line",
                 lang,
                 order_id=row["id"],
-                date=format_date(row.get("created_at"), lang),
+                date=date(ctx, row.get("created_at"), country),
                 status=ctx.deps.templates.render(f"status.{row['status']}", lang),
-                total=format_money(total, lang, currency),
+                total=money(ctx, total, country, order.currency if order is not None else None),
             )
         )
     return "; ".join(lines)
@@ -120,13 +120,13 @@ async def track_order(ctx: FlowContext) -> None:
     order = await load_own_order(ctx, "order_tracking")
     if order is None:
         return
-    lang = ctx.language
     items = ", ".join(i.name or i.product_id for i in order.items) or "-"
+    country = await customer_country(ctx, order)
     params = {
         "order_id": order.id,
         "items": items,
-        "total": format_money(order_total(order), lang, order.currency or ctx.deps.currency),
-        "created": format_date(order.created_at, lang),
+        "total": money(ctx, order_total(order), country, order.currency),
+        "created": date(ctx, order.created_at, country),
     }
     fulfilment = None
     if order.status in ("shipped", "delivered", "returned") and order.fulfilments:
@@ -140,8 +140,8 @@ async def track_order(ctx: FlowContext) -> None:
         params.update(
             carrier=fulfilment.carrier or "-",
             tracking=fulfilment.tracking_number or "-",
-            eta=format_date(fulfilment.eta, lang) if fulfilment.eta else "",
-            delivered=format_date(fulfilment.delivered_at, lang),
+            eta=date(ctx, fulfilment.eta, country) if fulfilment.eta else "",
+            delivered=date(ctx, fulfilment.delivered_at, country),
         )
     ctx.say(status_key(order.status, fulfilment), **params)
     ctx.done()
@@ -185,15 +185,15 @@ async def delivery_estimate(ctx: FlowContext) -> bool:
             f"{r.get('earliest')}..{r.get('latest')}" if r.get("deliverable") else "no delivery"
         ),
     )
-    lang = ctx.language
     if not result["deliverable"]:
         ctx.say("estimate_not_deliverable", country=target or "-")
         return True
+    home = await customer_country(ctx)  # the customer's own, not the destination's
     ctx.say(
         "delivery_estimate",
-        method=method,
-        earliest=format_date(result["earliest"], lang),
-        latest=format_date(result["latest"], lang),
-        price=format_money(result["price"], lang, ctx.deps.currency),
+        method=say_value(ctx.deps.templates, ctx.language, "method", method),
+        earliest=date(ctx, result["earliest"], home),
+        latest=date(ctx, result["latest"], home),
+        price=money(ctx, result["price"], home),
     )
     return True

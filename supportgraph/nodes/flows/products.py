@@ -8,8 +8,16 @@ from supportgraph.domain.catalogue import find_variant, in_stock
 from supportgraph.domain.schema import Product, Variant
 from supportgraph.nlu.requests import kinds
 from supportgraph.nodes.flows.base import FlowContext
+from supportgraph.nodes.flows.display import (
+    customer_country,
+    money,
+    option_name,
+    option_value,
+    say_value,
+    variant_label,
+)
 from supportgraph.nodes.flows.registry import handles
-from supportgraph.templates import format_money
+from supportgraph.templates import Templates
 
 MAX_LISTED = 4
 
@@ -60,15 +68,28 @@ def stock_args(product: Product, wanted: dict[str, str]) -> dict[str, Any]:
     return args
 
 
-def options_summary(product: Product, in_stock_only: bool = False) -> str:
-    """'material: Oak, Walnut; finish: Matte' for a product whose options are not size/colour."""
+def options_summary(
+    product: Product, templates: Templates, language: str, in_stock_only: bool = False
+) -> str:
+    """'material: Oak, Walnut; finish: Matte' for a product whose options are not size/colour,
+    in the reply language where it has words for them ('materiale: pelle, camoscio')."""
     keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
     parts = [
-        f"{key}: {', '.join(values)}"
+        f"{option_name(templates, language, key)}: "
+        + ", ".join(option_value(templates, language, value, key) for value in values)
         for key in keys
         if key not in ("size", "colour") and (values := option_values(product, key, in_stock_only))
     ]
     return "; ".join(parts)
+
+
+def said_values(
+    ctx: FlowContext, product: Product, option: str, in_stock_only: bool = False
+) -> str:
+    """The values of one option ('nero, bianco'), in the reply language; '-' for none."""
+    values = option_values(product, option, in_stock_only)
+    templates, lang = ctx.deps.templates, ctx.language
+    return ", ".join(option_value(templates, lang, v, option) for v in values) or "-"
 
 
 @handles("product_inquiry")
@@ -91,17 +112,18 @@ async def product_inquiry(ctx: FlowContext, flow: str = "product_inquiry") -> No
         ctx.ask("product_not_found", "product", flow)
         return
     lang = ctx.language
-    currency = ctx.deps.currency
+    templates = ctx.deps.templates
+    country = await customer_country(ctx)
     wanted = wanted_options(product, slots)
     if not wanted:
-        others = options_summary(product, True)
+        others = options_summary(product, templates, lang, True)
         ctx.say(
             "product_details_options" if others else "product_details",
             product=product.name,
             description=product.description or "",
-            price=format_money(variant_price(product, None), lang, currency),
-            colours=", ".join(option_values(product, "colour", True)) or "-",
-            sizes=", ".join(option_values(product, "size", True)) or "-",
+            price=money(ctx, variant_price(product, None), country),
+            colours=said_values(ctx, product, "colour", True),
+            sizes=said_values(ctx, product, "size", True),
             options=others,
         )
         if "size" in {k for v in product.variants for k in v.options}:
@@ -117,26 +139,26 @@ async def product_inquiry(ctx: FlowContext, flow: str = "product_inquiry") -> No
     variants = {v.id: v for v in product.variants}
     matches = [(variants[r["variant_id"]], r["in_stock"]) for r in rows]
     in_stock = [v for v, ok in matches if ok]
-    label = " / ".join(wanted.values())
+    label = variant_label(templates, lang, wanted)
     if in_stock:
         variant = in_stock[0]
         ctx.say(
             "stock_available",
             product=product.name,
             variant=label,
-            price=format_money(variant_price(product, variant), lang, currency),
+            price=money(ctx, variant_price(product, variant), country),
             count=variant.stock if variant.stock is not None else "",
         )
         ctx.done()
         return
     if not matches:
-        others = options_summary(product)
+        others = options_summary(product, templates, lang)
         ctx.say(
             "variant_unknown_options" if others else "variant_unknown",
             product=product.name,
             variant=label,
-            sizes=", ".join(option_values(product, "size")) or "-",
-            colours=", ".join(option_values(product, "colour")) or "-",
+            sizes=said_values(ctx, product, "size"),
+            colours=said_values(ctx, product, "colour"),
             options=others,
         )
         ctx.done()
@@ -147,9 +169,9 @@ async def product_inquiry(ctx: FlowContext, flow: str = "product_inquiry") -> No
         lambda alts: f"{len(alts)} alternatives",
     )
     listed = [
-        f"{a['name']} " + " / ".join(str(v) for v in a["options"].values())
+        f"{a['name']} {variant_label(templates, lang, a['options'])}"
         if a["product_id"] != product.id
-        else " / ".join(str(v) for v in a["options"].values())
+        else variant_label(templates, lang, a["options"])
         for a in alternatives[:MAX_LISTED]
     ]
     ctx.say(
@@ -174,21 +196,24 @@ async def _list_type(ctx: FlowContext, flow: str) -> None:
             types = await ctx.call_tool(
                 "list_product_types", {}, lambda t: f"{len(t)} product types"
             )
-            ctx.ask("ask_product", "product", flow, types=", ".join(sorted(types)))
+            names = sorted(
+                say_value(ctx.deps.templates, ctx.language, "product_type", t) for t in types
+            )
+            ctx.ask("ask_product", "product", flow, types=", ".join(names))
         return
     found = await ctx.call_tool(
         "search_products", {"product_type": product_type}, lambda ps: f"{len(ps)} products"
     )
     of_type = [Product.model_validate(p) for p in found]
+    said = say_value(ctx.deps.templates, ctx.language, "product_type", product_type)
     if not of_type:
-        ctx.ask("product_type_none", "product", flow, product_type=product_type)
+        ctx.ask("product_type_none", "product", flow, product_type=said)
         return
-    lang = ctx.language
+    country = await customer_country(ctx)
     listing = ", ".join(
-        f"{p.name} ({format_money(variant_price(p, None), lang, ctx.deps.currency)})"
-        for p in of_type[:MAX_LISTED]
+        f"{p.name} ({money(ctx, variant_price(p, None), country)})" for p in of_type[:MAX_LISTED]
     )
-    ctx.ask("product_type_list", "product", flow, product_type=product_type, products=listing)
+    ctx.ask("product_type_list", "product", flow, product_type=said, products=listing)
 
 
 @handles("pricing")
@@ -203,7 +228,7 @@ async def product_price(ctx: FlowContext) -> bool:
     ctx.say(
         "product_price",
         product=product.name,
-        price=format_money(variant_price(product, None), ctx.language, ctx.deps.currency),
+        price=money(ctx, variant_price(product, None), await customer_country(ctx)),
     )
     return True
 
@@ -235,7 +260,7 @@ async def restock(ctx: FlowContext) -> None:
         },
         lambda r: "subscribed",
     )
-    label = " / ".join(wanted.values()) or "-"
+    label = variant_label(ctx.deps.templates, ctx.language, wanted) or "-"
     ctx.say("restock_subscribed", product=product.name, variant=label)
     ctx.slots.pop("restock_requested", None)
     ctx.done()
