@@ -7,8 +7,9 @@ language, as data, so a new language folder needs no code here:
 1. the language's template `value.<kind>.<value>` (`value.method.express`,
    `value.material.leather`; `value.product_type.sneakers` = "Turnschuhe" in German), which
    a brand may override;
-2. for colours and product types, which the word lists know in every language (a German
-   shop's "Schwarz" is black too): a word of the reply language itself other than the
+2. for colours and product types, a value the word lists know by a group's name or by any
+   language's display form (a German shop's "Schwarz" is black too; a shade such as
+   "cognac" is not, and stays): a word of the reply language itself other than the
    catalogue's name ("Schwarz" to a German customer) is kept as the shop wrote it, anything
    else is said by the first word of the language's group (`entities.colours: {black: [nero,
    ...]}` -> "nero"; languages/en/vocab.yaml says so);
