@@ -161,12 +161,13 @@ def test_rerun_cli_identical_then_diverged_after_a_change(recorded: Path, tmp_pa
     same = cli(recorded, "replay", "rerun", THREAD)
     assert same.returncode == 0, same.stdout + same.stderr
     assert "identical: 7 turn(s)" in same.stdout
-    # A deliberate behaviour change: the brand's cancellation message is reworded.
+    # A deliberate behaviour change: the brand rewords its cancellation message (a brand's
+    # templates/<lang>.json overrides the keys it names over the language folder's wording).
     brand = tmp_path / "brand"
     shutil.copytree(DEMO_BRAND_DIR, brand)
-    templates = json.loads((brand / "templates" / "en.json").read_text(encoding="utf-8"))
-    templates["done.cancel_order"] = "Your order {order_id} is now cancelled (reworded)."
-    (brand / "templates" / "en.json").write_text(json.dumps(templates), encoding="utf-8")
+    (brand / "templates").mkdir(exist_ok=True)
+    reworded = {"done.cancel_order": "Your order {order_id} is now cancelled (reworded)."}
+    (brand / "templates" / "en.json").write_text(json.dumps(reworded), encoding="utf-8")
     diverged = cli(recorded, "replay", "rerun", THREAD, "--json", SUPPORTGRAPH_BRAND_DIR=str(brand))
     assert diverged.returncode == 1, diverged.stdout + diverged.stderr
     report = json.loads(diverged.stdout)
