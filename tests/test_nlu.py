@@ -132,3 +132,18 @@ def test_entities() -> None:
 )
 def test_sentiment(text: str, lang: str, low: float, high: float) -> None:
     assert low <= score_sentiment(text, lang) <= high
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "sign"),
+    [
+        ("最悪です、本当にひどい対応", "ja", -1),
+        ("ありがとうございます、助かりました", "ja", 1),
+        ("对服务很失望，太差了", "zh", -1),
+        ("谢谢，非常满意", "zh", 1),
+    ],
+)
+def test_sentiment_reads_chinese_and_japanese_words_inside_unspaced_text(
+    text: str, language: str, sign: int
+) -> None:
+    assert score_sentiment(text, language) * sign > 0.5

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from supportgraph.domain.text import normalize
+from supportgraph.nlu.text import UNSPACED_RE
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
 
@@ -21,6 +22,7 @@ class SentimentWords:
     all_words: dict[str, float]  # every language's words, for a message in any language
     negators: frozenset[str]
     intensifiers: dict[str, float]
+    known: frozenset[str]  # every single word above: how Chinese and Japanese text is cut
 
     @classmethod
     def from_vocab(cls, vocab: Vocabulary) -> SentimentWords:
@@ -32,11 +34,14 @@ class SentimentWords:
         for table in lexicons.values():  # rank order: a word two languages share keeps the first
             for word, value in table.items():
                 all_words.setdefault(word, value)
+        negators = frozenset(vocab.words("sentiment", "negators"))
+        intensifiers = {w: float(v) for w, v in vocab.pairs("sentiment", "intensifiers").items()}
         return cls(
             lexicons=lexicons,
             all_words=all_words,
-            negators=frozenset(vocab.words("sentiment", "negators")),
-            intensifiers={w: float(v) for w, v in vocab.pairs("sentiment", "intensifiers").items()},
+            negators=negators,
+            intensifiers=intensifiers,
+            known=frozenset(w for w in [*all_words, *negators, *intensifiers] if " " not in w),
         )
 
 
@@ -48,13 +53,37 @@ def words_for(vocab: Vocabulary | None = None) -> SentimentWords:
 TOKEN_RE = re.compile(r"[\w']+")
 
 
+def _cut(token: str, known: frozenset[str]) -> list[str]:
+    """A run of Chinese or Japanese (no spaces) cut into the lexicon's words, longest first
+    ("对服务很失望" -> 对, 服, 务, 很, 失望), so a word is scored where it stands."""
+    if not UNSPACED_RE.search(token):
+        return [token]
+    pieces: list[str] = []
+    i = 0
+    while i < len(token):
+        n = next(
+            (
+                n
+                for n in range(min(LONGEST_WORD, len(token) - i), 1, -1)
+                if token[i : i + n] in known
+            ),
+            1,
+        )
+        pieces.append(token[i : i + n])
+        i += n
+    return pieces
+
+
+LONGEST_WORD = 8
+
+
 def score_sentiment(
     text: str, language: str | None = None, vocab: Vocabulary | None = None
 ) -> float:
     """-1 (very negative) .. 1 (very positive)."""
     lexicon = words_for(vocab)
     norm = normalize(text)
-    tokens = TOKEN_RE.findall(norm)
+    tokens = [piece for token in TOKEN_RE.findall(norm) for piece in _cut(token, lexicon.known)]
     if not tokens:
         return 0.0
     table = dict(lexicon.all_words)
