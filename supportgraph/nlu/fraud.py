@@ -26,7 +26,7 @@ from supportgraph.domain.text import normalize
 from supportgraph.languages import files as languages_files
 from supportgraph.languages import read as read_language_file
 from supportgraph.nlu.text import phrase_re
-from supportgraph.nlu.vocab import Vocabulary, load_vocab
+from supportgraph.nlu.vocab import FALLBACK_LANGUAGE, Vocabulary, load_vocab
 
 FRAUD_TRAIN = Path(__file__).parent / "data" / "fraud_train.json"
 # Ordinary shop messages (every intent example) outnumber the reports fifteen to one: at a
@@ -68,9 +68,17 @@ class FraudWords:
         )
 
 
-@functools.lru_cache(maxsize=8)
-def words_for(vocab: Vocabulary | None = None) -> FraudWords:
-    return FraudWords.from_vocab(vocab or load_vocab())
+@functools.lru_cache(maxsize=32)
+def words_for(vocab: Vocabulary | None = None, language: str | None = None) -> FraudWords:
+    """The rules of every language, or for a message in a served language its own and
+    English's: Spanish "jaque*" (hacked) must not fire on a Portuguese "jaqueta", nor French
+    words on Italian "volevo". English stays, as customers everywhere write "phishing" or
+    "hacked"; a message in a language we only detect is read with every list."""
+    vocab = vocab or load_vocab()
+    if language in vocab.reply_languages:
+        keep = {language, FALLBACK_LANGUAGE}
+        vocab = Vocabulary(vocab.directory, tuple(x for x in vocab.languages if x.code in keep))
+    return FraudWords.from_vocab(vocab)
 
 
 def _spans(pattern: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
@@ -85,10 +93,12 @@ def _close(first: list[tuple[int, int]], second: list[tuple[int, int]]) -> bool:
     )
 
 
-def rule_signal(text: str, vocab: Vocabulary | None = None) -> str | None:
+def rule_signal(
+    text: str, vocab: Vocabulary | None = None, language: str | None = None
+) -> str | None:
     """What the vocab rules call `text` ("unrecognised_charge", the matched words of a strong
-    signal...), or None."""
-    words = words_for(vocab)
+    signal...), or None. `language`: the message's, when known (see words_for)."""
+    words = words_for(vocab, language)
     norm = normalize(text)
     if words.alone is not None:
         match = words.alone.search(norm)
@@ -198,7 +208,7 @@ def fraud_signal(
 ) -> str | None:
     """Why `text` is a fraud or security report (the rule that matched, or "reported_fraud"
     from the classifier), or None for anything else."""
-    signal = rule_signal(text, vocab)
+    signal = rule_signal(text, vocab, language)
     if (
         signal is None
         and model is not None

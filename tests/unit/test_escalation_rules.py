@@ -19,6 +19,7 @@ from supportgraph.config import EscalationRules, Settings
 from supportgraph.context import Deps
 from supportgraph.domain.state import ConversationState
 from supportgraph.nlu.entities import Catalogue
+from supportgraph.nlu.language import LanguageDetector
 from supportgraph.nodes.escalate import decide, escalate
 from supportgraph.templates import Templates
 
@@ -46,9 +47,14 @@ def deps() -> Deps:
     return deps_with()
 
 
+DETECTOR = LanguageDetector()
+
+
 def turn(text: str = "where is my parcel?", **fields: Any) -> ConversationState:
-    """A turn after understand: neutral and confident unless the test says otherwise."""
+    """A turn after understand: neutral and confident unless the test says otherwise, in the
+    language the detector reads the text in (the fraud rules read a message in its own)."""
     base: dict[str, Any] = {
+        "language": DETECTOR.detect(text).language,
         "thread_id": "t1",
         "turn": 2,
         "text": text,
