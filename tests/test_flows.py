@@ -145,3 +145,16 @@ async def test_persona_changes_phrasing_not_facts(agent: SupportAgent, thread: s
     assert busy.retrieved[0].split("#")[0] == newbie.retrieved[0].split("#")[0] == "en/shipping"
     assert len(busy.reply) < len(newbie.reply)
     assert "Tip:" in newbie.reply and "Tip:" not in busy.reply
+
+
+async def test_express_is_asked_for_in_every_language(agent: SupportAgent, thread: str) -> None:
+    for n, text in enumerate(
+        [
+            "Quanto ci mette la spedizione espressa in Francia?",
+            "フランスまで速達で何日かかりますか",
+            "كم يوم ياخذ الشحن السريع إلى فرنسا؟",
+        ]
+    ):
+        rec = await agent.send(f"{thread}-{n}", text)
+        calls = [c for c in rec.tool_calls if c.name == "estimate_delivery"]
+        assert calls and calls[0].args["method"] == "express", (text, rec.tool_calls)

@@ -175,9 +175,11 @@ async def delivery_estimate(ctx: FlowContext) -> bool:
     text = ctx.text
     target = country(text)
     # A date estimate answers "how long / when"; "which carrier to France?" is a KB question.
-    if "estimate" not in kinds(text):
+    asked = kinds(text)
+    if "estimate" not in asked:
         return False
-    method = "express" if "express" in text.lower() else "standard"
+    # "espressa", "exprés", "速達", "الشحن السريع": the express words of every language.
+    method = "express" if "express" in asked else "standard"
     result = await ctx.call_tool(
         "estimate_delivery",
         {"country": target, "method": method},
