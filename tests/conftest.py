@@ -91,3 +91,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             or any(call in source for call in PROCESS_CALLS)
         ):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's headless Chromium through Playwright, one per test module (the page tests)."""
+    import shutil
+
+    from tests.test_browser import CHROMIUM, FLAGS
+
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()

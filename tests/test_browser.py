@@ -34,18 +34,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
-
-
 def test_chat_page_streams_a_reply_with_quick_replies(server: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 720, "height": 760})
     page.goto(server + "/")

@@ -7,7 +7,6 @@ Playwright drives the system browser (/usr/bin/chromium), like tests/test_browse
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import httpx
 import pytest
 
 from tests.server_helpers import CLIENT, auth, running_server
-from tests.test_browser import CHROMIUM, FLAGS
 
 pytestmark = pytest.mark.slow
 
@@ -26,18 +24,6 @@ ARABIC_QUESTION = "مرحبا، أين طلبي؟"
 def server(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[str]:
     with running_server(tmp_path_factory.mktemp("browser_languages"), shared=data_dir) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def test_an_arabic_message_is_shown_right_to_left_with_its_language(server: str, browser) -> None:  # type: ignore[no-untyped-def]

@@ -119,11 +119,13 @@ async def test_the_turn_deadline_answers_offline_and_closes_the_models_request(
         **{**DEFAULTS, "turn_deadline_s": 1.5},
     )
     async with SupportAgent.open(settings) as agent:
-        await agent.send("warm", "hello")  # models loaded: the clock below is the turn's
+        # Models and the KB's embedding loaded: the clock below is the turn's own.
+        await agent.send("warm", "Which payment methods do you accept?")
         started = time.monotonic()
         record = await agent.send("d", "How long does shipping to France take?")
         elapsed = time.monotonic() - started
-    assert elapsed < 3.0, elapsed
+    # The model would take 6 s; the turn ends at the 1.5 s deadline (slack: two busy cores).
+    assert elapsed < 4.5, elapsed
     assert record.model == "offline" and "primary: turn_deadline" in (record.fallback or "")
     assert record.reply and not record.reply.startswith(MODEL_VOICE)  # the template's answer
     for _ in range(50):  # the server learns of the closed connection shortly after
