@@ -7,7 +7,7 @@ examples: accuracy counting out_of_scope, with that language's rejection thresho
 the same cross-validated predictions the way nlu/calibration.py chooses it, and macro-F1 over
 the 14 labels at that threshold. Never reads a test set (bench/data, tests/).
 
-    python bench/intent_model_cv.py                       # the table (~40 min on one core)
+    python bench/intent_model_cv.py                       # the table (~10 min, 2 cores)
     python bench/intent_model_cv.py shipped full          # only the named variants
     python bench/intent_model_cv.py --repeats 1 logreg    # one split (seed 0) only
 """
@@ -349,7 +349,7 @@ def main() -> None:
             seconds[name].append(fit_seconds)
             mean = statistics.mean(results[name][-1][lang][0] for lang in LANGS)
             sys.stderr.write(f"split {repeat} {name:<14} mean accuracy {mean:.2%}\n")
-    head = f"{'variant':<14}" + "".join(f"{lang:>7}" for lang in LANGS)
+    head = f"{'variant':<18}" + "".join(f"{lang:>7}" for lang in LANGS)
     sys.stdout.write(
         f"{FOLDS}-fold CV x {args.repeats} split(s) on {len(folds.labels)} training examples "
         "(all languages); per folder language: accuracy % incl. out_of_scope at the "
@@ -362,7 +362,7 @@ def main() -> None:
         acc = [statistics.mean(r[lang][0] for r in results[name]) * 100 for lang in LANGS]
         f1 = [statistics.mean(r[lang][1] for r in results[name]) * 100 for lang in LANGS]
         sys.stdout.write(
-            f"{name:<14}"
+            f"{name:<18}"
             + "".join(f"{a:7.1f}" for a in acc)
             + f"{statistics.mean(acc):7.1f}{min(acc):7.1f}   {'':<11}"
             + "".join(f"{f:5.1f}" for f in f1)
