@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from supportgraph.domain.text import plain_forms, strip_accents
+from supportgraph.nlu.text import UNSPACED_RE
 
 GROUP = "\u066c"  # ٬ Arabic thousands separator: the one group mark the check reads
 DECIMAL = "\u066b"  # ٫ Arabic decimal separator
@@ -72,7 +73,6 @@ BASIC_MONTHS = [
     "december diciembre decembre décembre dezember dec dez",
 ]
 LETTERS_RE = re.compile(r"[^\W\d_]")
-CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def _babel_months() -> dict[str, dict[str, tuple[tuple[str, int], ...]]]:
                 for width, into in (("wide", wide), ("abbreviated", short)):
                     for month, text in parsed.months[context][width].items():
                         clean = _clean_name(text)
-                        if not LETTERS_RE.search(clean) or CJK_RE.search(clean):
+                        if not LETTERS_RE.search(clean) or UNSPACED_RE.search(clean):
                             continue  # "3月", "M03", "三月": the CJK pattern reads those
                         if any(ch.isdigit() for ch in clean):
                             continue

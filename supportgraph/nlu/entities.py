@@ -14,10 +14,9 @@ from typing import Any
 
 from supportgraph.domain.lookup import reference_key
 from supportgraph.domain.text import normalize
-from supportgraph.nlu.text import AFTER, BEFORE, phrase_re, word_count
+from supportgraph.nlu.text import AFTER, BEFORE, EMAIL_RE, phrase_re, word_count
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # "SG-10234", "#SG10234", "ORD-2024-000123": letters + digits; "#10234" or "order 10234"
 # handled below. These say "an order reference is here"; which order it is, and how its id is
 # spelled, only the store knows (order_references + the understand node).

@@ -28,6 +28,7 @@ from supportgraph.languages import files as languages_files
 from supportgraph.languages import read as read_language_file
 from supportgraph.nlu.linear import LinearReader
 from supportgraph.nlu.model_cache import cache_key, cached_fit
+from supportgraph.nlu.text import UNSPACED
 
 INTENTS = INTENT_NAMES  # the labels: the intent catalogue (domain/intents.py)
 DATA_DIR = Path(__file__).parent / "data"
@@ -52,8 +53,9 @@ _PLACEHOLDERS = [
 
 # Chinese and Japanese are written without spaces: each of their characters becomes a token,
 # so the word features see characters and character pairs (the words of these languages are
-# mostly one or two characters long).
-_UNSPACED = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+# mostly one or two characters long). nlu/text.py says which characters those are (its
+# half-width kana never reach here: normalize() makes them full-width).
+_UNSPACED = re.compile(f"([{UNSPACED}])")
 
 
 def prepare(text: str) -> str:

@@ -40,7 +40,7 @@ def word_count(text: str) -> int:
     return len(words(CJK_RE.sub(" ", text))) + (cjk + 1) // 2
 
 
-EMAIL_RE = re.compile(r"\S+@\S+\.\w+")
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # What may name an order ("SG-10183", "#10183", "10183"); the entity rules say which it is.
 REFERENCE_RE = re.compile(r"(?<![\w@.])#?[A-Za-z]{0,5}[-_]?\d{4,}(?![\w@])")
 # Sentence ends in the served scripts (Latin, CJK full stops, Arabic question mark).
