@@ -179,25 +179,27 @@ def _load_cached(cache_dir: Path | None) -> FraudModel:
 
     # The training set follows from the files it is read from: their hash is the key, so a
     # process start reads no examples when the model is cached.
-    base = hashlib.sha256(FRAUD_TRAIN.read_bytes()).hexdigest()
-    digest = hashlib.sha256(FRAUD_TRAIN.read_bytes())
-    folder_files = languages_files("fraud.json")
-    for lang, path in folder_files:
-        digest.update(lang.encode() + b"\0" + path.read_bytes())
+    reports = FRAUD_TRAIN.read_bytes()
+    digest = hashlib.sha256(reports)
     base_model = cached_fit(
         cache_dir,
         "fraud-model",
-        cache_key(base, data_hash(False), ORDINARY_WEIGHT, "fraud-v3"),
+        cache_key(digest.hexdigest(), data_hash(False), ORDINARY_WEIGHT, "fraud-v3"),
         lambda: fit(False),
     )
-    full_model = cached_fit(
-        cache_dir,
-        "fraud-model-all",
-        cache_key(digest.hexdigest(), data_hash(), ORDINARY_WEIGHT, "fraud-v3"),
-        lambda: fit(True),
-    )
-    base_languages = frozenset(json.loads(FRAUD_TRAIN.read_text(encoding="utf-8")))
-    return FraudModel(base_model, full_model if folder_files else None, base_languages)
+    folder_files = languages_files("fraud.json")
+    full_model = None
+    if folder_files:  # without language folders the base model reads every language
+        for lang, path in folder_files:
+            digest.update(lang.encode() + b"\0" + path.read_bytes())
+        full_model = cached_fit(
+            cache_dir,
+            "fraud-model-all",
+            cache_key(digest.hexdigest(), data_hash(), ORDINARY_WEIGHT, "fraud-v3"),
+            lambda: fit(True),
+        )
+    base_languages = frozenset(json.loads(reports.decode("utf-8")))
+    return FraudModel(base_model, full_model, base_languages)
 
 
 def fraud_signal(
