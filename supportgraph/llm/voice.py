@@ -67,7 +67,7 @@ def describe(description: str) -> str:
     return FOR_EDITORS_RE.sub("", description).strip().rstrip(".")
 
 
-def language_name(language: str) -> str:
+def prompt_name(language: str) -> str:
     """The language by its English name, with the script ("Chinese (Simplified)") or, when the
     language serves one country only, the country ("Portuguese (Brazil)")."""
     code = base_code(language)
@@ -90,7 +90,7 @@ def voice_for(language: str, register: str | None = None, locale: str | None = N
     own). `locale`: the customer's babel locale when known ("de_CH"); else the language's."""
     code = base_code(language)
     settings = locales.locale_of(code)
-    name = language_name(code)
+    name = prompt_name(code)
     if settings is None:
         return Voice(code, name, None, FORMALITY.get(code, ""), locale)
     chosen = register or settings.register
