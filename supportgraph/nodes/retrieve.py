@@ -6,6 +6,8 @@ narrowing by topic makes a small English-leaning embedding model reliable in fou
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -13,24 +15,19 @@ from langgraph.runtime import Runtime
 from supportgraph.context import Deps, deps_of
 from supportgraph.domain.intents import intent_of
 from supportgraph.domain.state import ConversationState
+from supportgraph.domain.text import normalize
+from supportgraph.nlu.vocab import load_vocab
 
 MIN_SCORE = 0.05
 
 
-SIZE_WORDS = (
-    "size",
-    "fit",
-    "measure",
-    "talla",
-    "medida",
-    "taille",
-    "pointure",
-    "mesure",
-    "grosse",
-    "größe",
-    "passform",
-    "messen",
-)
+@functools.cache
+def sizing_re() -> re.Pattern[str]:
+    """A size or fit question in any served language (vocab `entities.size_words` and
+    `fit_words`), found inside words: "sizes", "fitting", "尺码表"."""
+    vocab = load_vocab()
+    patterns = [*vocab.words("entities", "size_words"), *vocab.words("entities", "fit_words")]
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
 def needs_knowledge(state: ConversationState) -> bool:
@@ -41,10 +38,10 @@ def needs_knowledge(state: ConversationState) -> bool:
     if intent.retrieval == "size_advice":
         # Product questions are answered from the catalogue; only size/fit advice is in the KB.
         slots = state.slots
-        text = state.text.lower()
-        return not (slots.get("product_id") or slots.get("product_type")) and any(
-            w in text for w in SIZE_WORDS
-        )
+        if slots.get("product_id") or slots.get("product_type"):
+            return False
+        # Patterns are written with and without accents ("número", "numeracao").
+        return any(sizing_re().search(t) for t in (state.text.lower(), normalize(state.text)))
     return True
 
 

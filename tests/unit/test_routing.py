@@ -63,6 +63,20 @@ def test_product_questions_use_the_kb_only_for_size_advice_without_a_product() -
     assert route_after_escalate(state("product_inquiry", text="do you have it in red?")) == "act"
 
 
+def test_size_advice_is_found_in_every_served_language() -> None:
+    questions = [
+        "Come vestono le vostre giacche? Che taglia prendo?",
+        "Qual é o caimento das camisetas?",
+        "你们的衣服偏大还是偏小？",
+        "サイズ感はどうですか",
+        "هل عندكم جدول المقاسات؟",
+        "Valt jullie kleding klein?",
+    ]
+    for text in questions:
+        assert needs_knowledge(state("product_inquiry", text=text)), text
+    assert not needs_knowledge(state("product_inquiry", text="Avete delle giacche nere?"))
+
+
 def test_an_unknown_intent_is_routed_to_act_not_to_the_kb() -> None:
     assert not needs_knowledge(state("no_such_intent"))
     assert route_after_escalate(state("no_such_intent")) == "act"

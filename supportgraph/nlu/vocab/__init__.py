@@ -83,6 +83,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "copulas": PATTERNS,
         "quantity_units": PATTERNS,
         "size_words": PATTERNS,
+        "fit_words": PATTERNS,
         "size_hints": WORDS,
         "shoe_words": WORDS,
         "name_intros": PATTERNS,
