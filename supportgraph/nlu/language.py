@@ -25,6 +25,8 @@ def word_languages(vocab: Vocabulary, *lists: tuple[str, str]) -> dict[str, tupl
     lexicon: dict[str, list[str]] = {}
     for section, key in lists:
         for code, listed in vocab.by_language(section, key).items():
+            if isinstance(listed, dict):  # a group list (colour -> its words): the words
+                listed = [word for group in listed.values() for word in group]
             for word in listed:
                 codes = lexicon.setdefault(normalize(word), [])
                 if code not in codes:
@@ -42,6 +44,12 @@ def answer_lexicon(vocab: Vocabulary) -> dict[str, tuple[str, ...]]:
     """Yes and no words -> their languages: "sì" answers in Italian, "ja" in Dutch too. They
     only keep the conversation's language ("ok" is everyone's and switches to none)."""
     return word_languages(vocab, ("confirmation", "yes_words"), ("confirmation", "no_words"))
+
+
+def shop_lexicon(vocab: Vocabulary) -> dict[str, tuple[str, ...]]:
+    """The shop's own words -> their languages: product types and colours. "Avete stivali?"
+    is too short for the detector, and "stivali" is Italian."""
+    return word_languages(vocab, ("entities", "product_types"), ("entities", "colours"))
 
 
 def marker_patterns(vocab: Vocabulary) -> dict[str, re.Pattern[str]]:
@@ -97,6 +105,7 @@ class LanguageDetector:
         self.preferred = self.worded if preferred is None else preferred
         self.short_lexicon = short_lexicon(vocab)
         self.answer_lexicon = answer_lexicon(vocab)
+        self.shop_lexicon = shop_lexicon(vocab)
         self.rank = {code: n for n, code in enumerate(vocab.codes)}
         self.markers = marker_patterns(vocab)
 
@@ -161,12 +170,14 @@ class LanguageDetector:
             return LanguageGuess(best[0], best[1], "markers")
         return None
 
-    def _votes(self, signal: str) -> dict[str, int]:
-        """Language -> how many of the message's words are its short chat words (in rank order
-        of first vote: a tie goes to the lower rank)."""
+    def _votes(
+        self, signal: str, lexicon: dict[str, tuple[str, ...]] | None = None
+    ) -> dict[str, int]:
+        """Language -> how many of the message's words are its short chat words (or the words
+        of `lexicon`), in rank order of first vote: a tie goes to the lower rank."""
         votes: dict[str, int] = {}
         for w in words(normalize(signal)):
-            for lang in self.short_lexicon.get(w, ()):
+            for lang in (lexicon or self.short_lexicon).get(w, ()):
                 votes[lang] = votes.get(lang, 0) + 1
         return dict(sorted(votes.items(), key=lambda item: self.rank[item[0]]))
 
@@ -189,6 +200,12 @@ class LanguageDetector:
             return LanguageGuess(str(lang), float(prob), "model")
         if prob >= 0.9 and str(lang) in self.worded:
             return LanguageGuess(str(lang), float(prob) * 0.6, "model")
+        # Only on a first message: mid-conversation, "boots?" in a Spanish chat is a product
+        # name, not a switch to English.
+        shop = self._votes(signal, self.shop_lexicon)
+        if shop:
+            best = max(shop, key=lambda k: shop[k])
+            return LanguageGuess(best, 0.6, "lexicon")
         return self._fallback(previous)
 
     def _fallback(self, previous: str | None) -> LanguageGuess:

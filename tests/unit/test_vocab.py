@@ -110,6 +110,15 @@ def test_a_word_two_languages_share_goes_to_the_lower_rank() -> None:
     assert detector.detect("ja", previous="nl").language == "nl"
 
 
+def test_a_short_first_message_is_read_by_the_shops_own_words() -> None:
+    # Two words are too few for the detector; "stivali" and "laarzen" are product words.
+    detector = LanguageDetector()
+    assert detector.detect("Stivali neri?").language == "it"
+    assert detector.detect("zwarte laarzen").language == "nl"
+    # Mid-conversation a product word does not switch: "boots" in a Spanish chat.
+    assert detector.detect("boots?", previous="es").language == "es"
+
+
 def empty_language(name: str, rank: int) -> dict[str, Any]:
     """A complete language file with every list empty: what a new language starts from."""
 
