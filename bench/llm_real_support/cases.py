@@ -1,5 +1,12 @@
 """Eval cases run one at a time, offline and in LLM mode, with every customer message
-marked as a turn so that each model request the proxy sees is attributed to it."""
+marked as a turn so that each model request the proxy sees is attributed to it.
+
+Each turn keeps what its TurnRecord says (language, reply, which layer answered) and, in LLM
+mode, what the phrasing step did: LLMService.phrase is wrapped for the run, so its outcome
+(the layer whose reply the customer saw: "primary"/"backup" = the model's draft was used,
+"offline" = the template, with the reason the draft was refused) is recorded per turn, and
+its model requests are tagged part=phrasing at the proxy (the drafts themselves, refused or
+not, are in the proxy's exchanges)."""
 
 from __future__ import annotations
 
@@ -32,13 +39,40 @@ CORE = [
     "stock-out-of-stock-with-alternatives",
 ]
 WORDING_CHECKS = {"reply_contains", "reply_not_contains", "reply_matches"}
+# The served reply languages, in the order the per-language table lists them.
+SERVED = ("en", "es", "fr", "de", "it", "pt", "zh", "ja", "ar", "nl")
+LANGUAGES_SUITE = "languages_core.yaml"  # the core flows in every served language
+CASE_SETS = ("smoke", "core", "languages", "all")
 
 
-def select_cases(evals_dir: Path, which: str) -> list[Any]:
+def case_language(case: Any) -> str | None:
+    """The language a case is written in: its language tag (languages_core.yaml tags every
+    case with one, e.g. [languages, cancel, it]), else its id's last part ("handoff-it")."""
+    for tag in case.tags:
+        if tag in SERVED:
+            return str(tag)
+    suffix = case.id.rsplit("-", 1)[-1]
+    return suffix if suffix in SERVED else None
+
+
+def select_cases(evals_dir: Path, which: str, language: str | None = None) -> list[Any]:
+    """The case set `which`; with `language`, only that language's cases of it."""
+    cases = _case_set(evals_dir, which)
+    if language is None:
+        return cases
+    mine = [c for c in cases if case_language(c) == language]
+    if not mine:
+        raise SystemExit(f"no {which} case is in language {language!r}")
+    return mine
+
+
+def _case_set(evals_dir: Path, which: str) -> list[Any]:
     from supportgraph.evals.suite import load_cases
 
     if which == "smoke":
         return list(load_cases([evals_dir / "smoke.yaml"]))
+    if which == "languages":
+        return list(load_cases([evals_dir / LANGUAGES_SUITE]))
     cases = list(load_cases([evals_dir]))
     if which == "all":
         return cases
@@ -63,6 +97,17 @@ class TurnMark:
     record_tokens_in: int = 0
     record_tokens_out: int = 0
     bare_ms: float | None = None  # one plain request of this message, timed afterwards
+    language: str | None = None  # TurnRecord.language: the customer's language this turn
+    reply_language: str | None = None  # TurnRecord.reply_language: the one asked for
+    reply: str = ""
+    author: str | None = None
+    # LLM mode, when the turn asked the model to phrase its reply: the layer that answered
+    # ("primary"/"backup": the model's draft was sent; "offline": the template was), why the
+    # draft was not used ("primary: wrong_language: en", "primary: ungrounded: ..."), calls.
+    phrase_model: str | None = None
+    phrase_fallback: str | None = None
+    phrase_calls: int = 0
+    reply_detected: str | None = None  # LanguageDetector().detect(reply), after the run
 
     @property
     def wall_ms(self) -> float:
@@ -82,6 +127,7 @@ class Marks:
     phase: str = ""
     case: str = ""
     _count: int = 0
+    _current: TurnMark | None = None  # the turn whose SupportAgent.send is running
 
     def begin_case(self, phase: str, case: str) -> None:
         self.phase, self.case, self._count = phase, case, 0
@@ -97,11 +143,13 @@ class Marks:
             self._count += 1
             mark = TurnMark(self.phase, self.case, self._count, text, time.perf_counter())
             self.turns.append(mark)
+            self._current = mark
             self.recorder.tag = {"phase": self.phase, "case": self.case, "turn": self._count}
             try:
                 record = await original(agent, thread_id, text, *args, **kwargs)
             finally:
                 mark.ended = time.perf_counter()
+                self._current = None
                 # Requests between turns (none expected) must not count for this turn.
                 self.recorder.tag = {"phase": self.phase, "case": self.case, "turn": 0}
             mark.latency_ms = float(record.latency_ms)
@@ -109,9 +157,54 @@ class Marks:
             mark.fallback = getattr(record, "fallback", None)
             mark.record_tokens_in = int(getattr(record, "tokens_in", 0) or 0)
             mark.record_tokens_out = int(getattr(record, "tokens_out", 0) or 0)
+            mark.language = getattr(record, "language", None)
+            mark.reply_language = getattr(record, "reply_language", None)
+            mark.reply = str(getattr(record, "reply", "") or "")
+            mark.author = getattr(record, "author", None)
             return record
 
         SupportAgent.send = send  # type: ignore[method-assign,assignment]
+        self._install_phrase()
+
+    def _install_phrase(self) -> None:
+        """Wraps LLMService.phrase (on checkouts that have it): its outcome is the turn's
+        phrasing result, and its requests are tagged part=phrasing."""
+        try:
+            from supportgraph.llm.service import LLMService
+        except ImportError:
+            return
+        original = getattr(LLMService, "phrase", None)
+        if original is None:
+            return
+
+        @functools.wraps(original)
+        async def phrase(service: Any, *args: Any, **kwargs: Any) -> Any:
+            mark, tag = self._current, dict(self.recorder.tag)
+            self.recorder.tag = {**tag, "part": "phrasing"}
+            try:
+                outcome = await original(service, *args, **kwargs)
+            finally:
+                self.recorder.tag = tag
+            if mark is not None:
+                mark.phrase_model = getattr(outcome, "model", None)
+                mark.phrase_fallback = getattr(outcome, "fallback", None)
+                mark.phrase_calls = int(getattr(outcome, "calls", 0) or 0)
+            return outcome
+
+        LLMService.phrase = phrase  # type: ignore[method-assign]
+
+    def detect_reply_languages(self) -> int:
+        """Each turn's reply language as the project's detector reads it (after the run: its
+        model loading must not count in any turn's time). Returns how many were read."""
+        from supportgraph.nlu.language import LanguageDetector
+
+        detector = LanguageDetector()
+        read = 0
+        for mark in self.turns:
+            if mark.reply.strip():
+                mark.reply_detected = detector.detect(mark.reply).language
+                read += 1
+        return read
 
 
 def outcome(result: Any) -> dict[str, Any]:

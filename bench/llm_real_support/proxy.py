@@ -52,6 +52,7 @@ class Exchange:
     aborted: bool = False  # the client left before the last byte
     error: str | None = None
     usage: dict[str, Any] | None = None
+    text: str | None = None  # the answer's message text (a stream's deltas joined)
     body: bytearray = field(default_factory=bytearray, repr=False)
 
     @property
@@ -114,6 +115,28 @@ def _usage_of(ex: Exchange) -> dict[str, Any] | None:
     return usage
 
 
+def _text_of(ex: Exchange) -> str | None:
+    """The answer's text: the message content of a JSON answer, or a stream's content deltas
+    joined (what the model drafted, whether or not supportgraph used it)."""
+    if not ex.path.endswith("/chat/completions"):
+        return None
+    text = ex.body.decode("utf-8", errors="replace")
+    if not ex.streamed:
+        with contextlib.suppress(ValueError, AttributeError, IndexError, TypeError):
+            content = json.loads(text)["choices"][0]["message"].get("content")
+            return None if content is None else str(content)
+        return None
+    pieces = []
+    for line in text.splitlines():
+        if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+            continue
+        with contextlib.suppress(ValueError, AttributeError, IndexError, TypeError, KeyError):
+            piece = json.loads(line[5:])["choices"][0]["delta"].get("content")
+            if piece:
+                pieces.append(str(piece))
+    return "".join(pieces)
+
+
 class _ClientLeft(Exception):
     pass
 
@@ -169,6 +192,7 @@ class _Relay(StreamingResponse):
             if self._ex.ended is None:
                 self._ex.ended, self._ex.aborted = time.perf_counter(), True
             self._ex.usage = _usage_of(self._ex)
+            self._ex.text = _text_of(self._ex)
             # Shielded: when the client leaves, this runs inside a cancelled scope, and an
             # unshielded close would be cancelled before it closes anything.
             with anyio.CancelScope(shield=True):

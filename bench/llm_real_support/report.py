@@ -7,8 +7,12 @@ from typing import Any
 
 from _stats import pct  # bench/ is on sys.path when the script runs
 
+from llm_real_support.cases import SERVED
+
 MODES = ("offline", "llm")
 TARGET_MODEL_RATIO = 1.3
+MODEL_LAYERS = {"primary", "backup"}  # the phrasing layers whose answer is the model's own
+EXAMPLES = 3  # examples per language of wrong-language replies and of refused drafts
 
 
 def _share(flags: list[bool]) -> float:
@@ -154,11 +158,169 @@ def summarise(data: dict[str, Any]) -> dict[str, Any]:
     )
     summary["regressions"] = _regressions(modes["offline"], modes["llm"])
     summary["server"] = _server_side(requests, data["generations_unmatched"])
+    if any((data.get("case_languages") or {}).values()):
+        summary["languages"] = languages(data)
     return summary
+
+
+def fallback_reason(fallback: str | None) -> str:
+    """The kind of the first reason a draft was refused: "primary: wrong_language: en" ->
+    "wrong_language", "primary: ungrounded: 12.50" -> "ungrounded", "primary: timeout"."""
+    first = (fallback or "").split("; ")[0]
+    _, _, rest = first.partition(": ")
+    return (rest or first).split(":")[0].strip() or "unknown"
+
+
+def _draft(turn: dict[str, Any], requests: list[dict[str, Any]]) -> str | None:
+    """The model's last phrasing draft of the turn, as the proxy saw it (redacted)."""
+    drafts = [
+        r.get("text")
+        for r in requests_of(turn, requests)
+        if is_model_call(r) and r["tag"].get("part") == "phrasing" and r.get("text")
+    ]
+    return drafts[-1] if drafts else None
+
+
+def _language_of_turns(
+    turns: list[dict[str, Any]], requests: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """LLM-mode turns of one language: who wrote the replies, in which language."""
+    asked = [t for t in turns if t.get("phrase_model")]
+    written = [t for t in asked if t["phrase_model"] in MODEL_LAYERS]
+    fell_back = [t for t in asked if t["phrase_model"] not in MODEL_LAYERS]
+    reasons: dict[str, int] = {}
+    for t in fell_back:
+        reason = fallback_reason(t.get("phrase_fallback"))
+        reasons[reason] = reasons.get(reason, 0) + 1
+    read = [t for t in written if t.get("reply_detected")]
+    wrong = [t for t in read if t["reply_detected"] != t.get("language")]
+    return {
+        "turns": len(turns),
+        "phrasing_asked": len(asked),
+        "model_written": len(written),
+        "template_fallback": len(fell_back),
+        "fallback_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        "model_written_read": len(read),
+        "model_written_right_language": len(read) - len(wrong),
+        "wrong_language_examples": [
+            {
+                "case": t["case"],
+                "turn": t["n"],
+                "language": t.get("language"),
+                "detected": t["reply_detected"],
+                "reply": t["reply"],
+            }
+            for t in wrong[:EXAMPLES]
+        ],
+        "refused_draft_examples": [
+            {
+                "case": t["case"],
+                "turn": t["n"],
+                "reason": t.get("phrase_fallback"),
+                "draft": _draft(t, requests),
+                "sent": t["reply"],
+            }
+            for t in fell_back[:EXAMPLES]
+        ],
+        "latency_ms": _spread([t["latency_ms"] for t in turns]),
+    }
+
+
+def languages(data: dict[str, Any]) -> dict[str, Any]:
+    """Per case language: cases passed offline and in LLM mode, and the LLM-mode replies."""
+    of_case: dict[str, str | None] = data["case_languages"]
+    found = {lang for lang in of_case.values() if lang}
+    order = [lang for lang in SERVED if lang in found] + sorted(found - set(SERVED))
+    result: dict[str, Any] = {}
+    for lang in [*order, "all"]:
+        ids = {cid for cid, cl in of_case.items() if cl and (lang == "all" or cl == lang)}
+        entry: dict[str, Any] = {"cases": len(ids)}
+        for mode in MODES:
+            mine = [c for c in data["modes"][mode] if c["id"] in ids]
+            entry[mode] = {
+                "decisions": sum(c["passed_decisions"] for c in mine),
+                "all": sum(c["passed_all"] for c in mine),
+            }
+        turns = [t for t in data["turns"] if t["phase"] == "llm" and t["case"] in ids]
+        entry.update(_language_of_turns(turns, data["requests"]))
+        offline_read = [
+            t
+            for t in data["turns"]
+            if t["phase"] == "offline" and t["case"] in ids and t.get("reply_detected")
+        ]
+        entry["offline_replies_read"] = len(offline_read)
+        entry["offline_right_language"] = sum(
+            t["reply_detected"] == t.get("language") for t in offline_read
+        )
+        result[lang] = entry
+    return result
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
+
+
+def _of(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({_pct(part / whole)})" if whole else f"{part}/0"
+
+
+def _one_line(text: str | None, limit: int = 220) -> str:
+    flat = " ".join((text or "").split()).replace("|", "\\|")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def languages_markdown(by_language: dict[str, Any]) -> str:
+    """The per-language table, then examples of model replies in another language and of
+    drafts a template replaced."""
+    rows = [
+        "\n### Per language (LLM-mode replies: written by the model vs a template fallback)\n",
+        "| lang | cases | pass offline: decisions / all | pass LLM: decisions / all | LLM turns "
+        "| phrasing asked | model-written (of asked) | template fallback: reasons "
+        "| model-written in the customer's language | offline replies in it "
+        "| LLM turn p50 / p95 (ms) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for lang, e in by_language.items():
+        n = e["cases"]
+        reasons = ", ".join(f"{k} {v}" for k, v in e["fallback_reasons"].items()) or "-"
+        rows.append(
+            f"| {'**all**' if lang == 'all' else lang} | {n} "
+            f"| {_of(e['offline']['decisions'], n)} / {_of(e['offline']['all'], n)} "
+            f"| {_of(e['llm']['decisions'], n)} / {_of(e['llm']['all'], n)} "
+            f"| {e['turns']} | {e['phrasing_asked']} "
+            f"| {_of(e['model_written'], e['phrasing_asked'])} "
+            f"| {e['template_fallback']}: {reasons} "
+            f"| {_of(e['model_written_right_language'], e['model_written_read'])} "
+            f"| {_of(e['offline_right_language'], e['offline_replies_read'])} "
+            f"| {e['latency_ms']['p50']:.0f} / {e['latency_ms']['p95']:.0f} |"
+        )
+    wrong = [
+        (lang, x)
+        for lang, e in by_language.items()
+        if lang != "all"
+        for x in e["wrong_language_examples"]
+    ]
+    if wrong:
+        rows.append("\nModel-written replies the detector reads as another language:\n")
+        for lang, x in wrong:
+            rows.append(
+                f"- {lang} {x['case']} turn {x['turn']} (read as {x['detected']}): "
+                f"{_one_line(x['reply'])}"
+            )
+    refused = [
+        (lang, x)
+        for lang, e in by_language.items()
+        if lang != "all"
+        for x in e["refused_draft_examples"]
+    ]
+    if refused:
+        rows.append("\nDrafts replaced by the template (first ones per language):\n")
+        for lang, x in refused:
+            rows.append(
+                f"- {lang} {x['case']} turn {x['turn']} ({x['reason']}): draft "
+                f'"{_one_line(x["draft"])}"'
+            )
+    return "\n".join(rows)
 
 
 def markdown(label: str, s: dict[str, Any]) -> str:
