@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.config import Settings
+from supportgraph.domain.schema import Address
 from supportgraph.runtime.agent import NotSupportedByStore, SupportAgent
 from supportgraph.server.app import create_app
 from tests.conftest import converse
@@ -387,3 +388,29 @@ def test_over_http_a_missing_capability_is_a_501_not_a_500(tmp_path: Path, data_
         )
     assert answer.status_code == 501
     assert "no customer export/erase support" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("address", "messages"),
+    [
+        (
+            Address(line1="Prinsengracht 263", zip="1016 GV", city="Amsterdam", country="NL"),
+            ["Waar is mijn bestelling SG-10006?", "Ik ben Camille Martin", "1016gv"],
+        ),
+        (
+            Address(line1="建国门外大街1号", zip="100022", city="北京", country="CN"),
+            ["我的订单SG-10006到哪里了？", "我叫Camille Martin，邮编100022"],
+        ),
+        (
+            Address(line1="丸の内1-1", zip="100-0005", city="東京", country="JP"),
+            ["注文SG-10006はどこですか？", "Camille Martinと申します。〒100-0005"],
+        ),
+    ],
+)
+async def test_identity_by_name_and_postcode_as_the_customers_country_writes_it(
+    shop: SupportAgent, address: Address, messages: list[str]
+) -> None:
+    await shop.store.update_customer_address("C1003", address, "moved")
+    *_, last = await converse(shop, "c", *messages)
+    assert any(c.name == "find_customer_by_name_zip" and c.ok for c in last.tool_calls)
+    assert last.verified_customer and "6A18273645501" in last.reply

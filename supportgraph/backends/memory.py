@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from supportgraph.backends.base import RuleStore
 from supportgraph.backends.protocols import WriteResult
 from supportgraph.domain import rules
-from supportgraph.domain.lookup import email_key, name_key, reference_key, zip_of
+from supportgraph.domain.lookup import email_key, name_key, postcode_key, reference_key, zip_of
 from supportgraph.domain.rules import Effect
 from supportgraph.domain.schema import Customer, Order, Product, Store
 
@@ -114,9 +114,12 @@ class InMemoryStore(RuleStore):
         return _copy(found) if found else None
 
     async def find_customer_by_name_zip(self, name: str, zip_code: str) -> Customer | None:
-        wanted_name, wanted_zip = name_key(name), zip_code.strip()
+        wanted_name, wanted_zip = name_key(name), postcode_key(zip_code)
         for customer in self._customers.values():
-            if name_key(customer.name) == wanted_name and zip_of(customer) == wanted_zip:
+            if (
+                name_key(customer.name) == wanted_name
+                and postcode_key(zip_of(customer)) == wanted_zip
+            ):
                 return _copy(customer)
         return None
 

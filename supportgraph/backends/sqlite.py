@@ -26,7 +26,13 @@ from supportgraph.backends.base import RuleStore
 from supportgraph.backends.protocols import WriteResult
 from supportgraph.backends.sqlite_privacy import SqlitePrivacy
 from supportgraph.domain import rules
-from supportgraph.domain.lookup import email_key, name_key, reference_key, zip_of
+from supportgraph.domain.lookup import (
+    email_key,
+    name_key,
+    postcode_key,
+    reference_key,
+    zip_of,
+)
 from supportgraph.domain.rules import Effect, Record
 from supportgraph.domain.schema import (
     STORE_SCHEMA_VERSION,
@@ -165,8 +171,9 @@ class SqliteStore(RuleStore, SqlitePrivacy):
 
     async def find_customer_by_name_zip(self, name: str, zip_code: str) -> Customer | None:
         row = self._db.execute(
-            "SELECT doc FROM customers WHERE name_norm = ? AND zip = ?",
-            (name_key(name), zip_code.strip()),
+            # Rows written before postcodes were keyed hold the postcode as the store spelled it.
+            "SELECT doc FROM customers WHERE name_norm = ? AND zip IN (?, ?)",
+            (name_key(name), postcode_key(zip_code), zip_code.strip()),
         ).fetchone()
         return Customer.model_validate_json(row[0]) if row else None
 
@@ -409,7 +416,7 @@ def _customer_row(customer: Customer) -> tuple[str, str | None, str, str | None,
         customer.id,
         email_key(customer.email),
         name_key(customer.name),
-        zip_of(customer),
+        postcode_key(zip_of(customer)),
         customer.model_dump_json(),
     )
 

@@ -6,8 +6,13 @@ Every backend finds records by these, so "sg10234" finds order SG-10234, "w12345
 
 from __future__ import annotations
 
+import re
+
 from supportgraph.domain.schema import Customer
-from supportgraph.domain.text import normalize
+from supportgraph.domain.text import UNSPACED, normalize
+
+# A space next to a character of an unspaced script is no part of a name: "田中 花子" is "田中花子".
+_UNSPACED_GAP = re.compile(rf"(?<=[{UNSPACED}])\s+|\s+(?=[{UNSPACED}])")
 
 
 def reference_key(raw: str) -> str:
@@ -25,7 +30,13 @@ def email_key(email: str | None) -> str | None:
 
 
 def name_key(name: str) -> str:
-    return normalize(name)
+    return _UNSPACED_GAP.sub("", normalize(name))
+
+
+def postcode_key(raw: str | None) -> str | None:
+    """A postcode as it is stored and searched: "1015 CJ", "1015cj" -> "1015CJ";
+    "〒100-0001" -> "1000001"; "01310-100" -> "01310100"."""
+    return reference_key(raw) or None if raw else None
 
 
 def zip_of(customer: Customer) -> str | None:

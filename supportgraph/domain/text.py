@@ -6,7 +6,12 @@ lexicons in it, so both import it from here (the domain imports nothing above it
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# Scripts written without spaces: kana, CJK ideographs, half-width kana.
+UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+UNSPACED_RE = re.compile(f"[{UNSPACED}]")
 
 # Kana voicing marks decompose like accents (が = か + U+3099) but change the word: kept.
 KANA_MARKS = frozenset("\u3099\u309a")

@@ -28,8 +28,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from supportgraph.domain.text import plain_forms, strip_accents
-from supportgraph.nlu.text import UNSPACED_RE
+from supportgraph.domain.text import UNSPACED_RE, plain_forms, strip_accents
 
 GROUP = "\u066c"  # ٬ Arabic thousands separator: the one group mark the check reads
 DECIMAL = "\u066b"  # ٫ Arabic decimal separator

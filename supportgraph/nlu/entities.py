@@ -13,8 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from supportgraph.domain.lookup import reference_key
-from supportgraph.domain.text import normalize
-from supportgraph.nlu.text import AFTER, BEFORE, EMAIL_RE, phrase_re, word_count
+from supportgraph.domain.text import UNSPACED, UNSPACED_RE, normalize
+from supportgraph.nlu.text import (
+    AFTER,
+    BEFORE,
+    EMAIL_RE,
+    phrase_re,
+    word_count,
+)
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
 # "SG-10234", "#SG10234", "ORD-2024-000123": letters + digits; "#10234" or "order 10234"
@@ -48,6 +54,13 @@ LETTER_SIZE_RE = re.compile(r"(?<![\w'’-])(XXS|XS|S|M|L|XL|XXL|X{3}L)(?![\w'�
 NEUTRAL_NOT_ORDER_PREFIXES = ("eu",)  # "EU42" is a shoe size
 NEUTRAL_SIZE_WORDS = ("eu",)
 NEUTRAL_QUANTITY_UNITS = (r"x\b",)  # "2x"
+# A postcode after its keyword, in any country's shape: "PLZ 10117", "邮编100000", "〒100-0001".
+POSTCODE_DIGITS = r"\d{3,5}-\d{3,4}|\d{4,6}"
+# A name in Chinese or Japanese characters (kana are grammar: "です"), or in Arabic letters.
+CAPLESS_NAME = (
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,4}(?:\s[\u3400-\u4dbf\u4e00-\u9fff]{1,3})?"
+    r"|[\u0621-\u064a]{2,}(?:\s+[\u0621-\u064a]{2,}){0,2}"
+)
 SIZE_VALUES = r"\d{2}(?:[.,]5)?|xxs|xs|s|m|l|xl|xxl|xxxl"
 
 
@@ -65,7 +78,10 @@ class EntityWords:
     quantity_re: re.Pattern[str]  # "2 pairs", "x2"
     size_keyword_re: re.Pattern[str]  # "size 42", "talla M"
     shoe_words_re: re.Pattern[str]  # a bare 35-48 near these is a shoe size
-    name_re: re.Pattern[str]  # "my name is Ana Ruiz"
+    name_re: re.Pattern[str]  # "my name is Ana Ruiz", "ik ben Jan de Vries"
+    caseless_name_re: re.Pattern[str]  # "我叫王芳", "اسمي أحمد علي", "田中花子と申します"
+    name_stops_re: re.Pattern[str]  # where a caseless name has surely ended: "邮编", "الرمز"
+    postcode_re: re.Pattern[str]  # shapes that are a postcode on their own: "1015 CJ"
     not_order_prefixes: frozenset[str]
     not_names: frozenset[str]  # first words after a name intro that are not names
     size_hints: tuple[str, ...]  # words that make a lone "M" a size
@@ -81,6 +97,10 @@ class EntityWords:
             return vocab.words("entities", key)
 
         tails = _alternatives(words("postcode_tails"))
+        postcodes = words("postcode_formats")
+        particles = _alternatives([re.escape(w) for w in words("name_particles")] or ["(?!)"])
+        capitalised = rf"[A-ZÀ-ÖØ-Ý](?:(?![{UNSPACED}])[\w'’-])+"  # "Martinです": Martin
+        stops = [*words("postcode_words"), *words("order_words"), *words("stop_words")]
         sizes = _alternatives([*words("size_words"), *NEUTRAL_SIZE_WORDS])
         colours = {
             normalize(word): colour
@@ -98,8 +118,12 @@ class EntityWords:
             ),
             zip_keyword_re=re.compile(
                 rf"{BEFORE}(?:{_alternatives(words('postcode_words'))})\s*(?:{tails})?\s*"
-                rf"(?:{_alternatives([*words('copulas'), ':'])})?\s*(?P<value>\d{{4,5}}){AFTER}",
+                rf"(?:{_alternatives([*words('copulas'), ':', '：', '〒'])})?\s*"
+                rf"(?P<value>{_alternatives([*postcodes, POSTCODE_DIGITS])}){AFTER}",
                 re.IGNORECASE,
+            ),
+            postcode_re=re.compile(
+                rf"(?<![\w-])(?:〒\s?)?(?P<value>{_alternatives(postcodes or ['(?!)'])})(?![\w-])"
             ),
             quantity_re=re.compile(
                 rf"{BEFORE}(?P<value>\d{{1,2}})\s*(?:"
@@ -119,9 +143,22 @@ class EntityWords:
             ),
             name_re=re.compile(
                 # The lead-in is case-insensitive ("Me llamo", "Je suis"); the name must be
-                # capitalized.
-                rf"(?i:{_alternatives(words('name_intros'))})"
-                r"\s+(?P<value>[A-ZÀ-ÖØ-Ý][\w'’-]+(?:\s+[A-ZÀ-ÖØ-Ý][\w'’-]+){0,2})"
+                # capitalized, its particles not ("Jan de Vries", "Maria da Silva").
+                rf"(?i:{_alternatives(words('name_intros'))})(?:\s+|(?<=[{UNSPACED}])\s*)"
+                rf"(?P<value>{capitalised}"
+                rf"(?:\s+(?:(?:{particles})\s+){{0,2}}{capitalised}){{0,2}})"
+            ),
+            # Scripts without capitals: the name is the run of its letters after the lead-in
+            # (a Chinese name is two to four characters), or before a closing phrase.
+            caseless_name_re=re.compile(
+                rf"(?:{_alternatives(words('name_intros'))})\s*[:：]?\s*"
+                rf"(?P<value>{CAPLESS_NAME})"
+                rf"|(?P<value_before>{CAPLESS_NAME}|{capitalised}(?:\s+{capitalised}){{0,2}})\s*"
+                rf"(?:{_alternatives(words('name_outros') or ['(?!)'])})"
+            ),
+            # Arabic joins "and" to the next word: "أحمد والرمز البريدي".
+            name_stops_re=re.compile(
+                rf"(?:^|\s|(?<=[{UNSPACED}]))(?:{_alternatives(stops)}){AFTER}|\sو(?=ال)"
             ),
             not_order_prefixes=frozenset(
                 [*words("not_order_prefixes"), *NEUTRAL_NOT_ORDER_PREFIXES]
@@ -312,6 +349,33 @@ def order_references(
     return list(dict.fromkeys(refs))[:MAX_REFERENCES]
 
 
+def _name(text: str, words: EntityWords) -> str | None:
+    """The customer's name where they say it: "my name is Ana Ruiz", "我叫王芳"."""
+    cased = words.name_re.search(text)
+    if cased:
+        candidate = cased.group("value").strip()
+        first = normalize(candidate.split()[0])
+        if first not in words.stop_words | set(words.colours) | words.not_names:
+            return candidate
+    caseless = words.caseless_name_re.search(text)
+    if caseless is None:
+        return None
+    candidate = caseless.group("value") or caseless.group("value_before")
+    # "我叫王芳邮编100000": a run of letters goes on into the next words; it ends where a
+    # postcode, order or stop word starts.
+    stop = words.name_stops_re.search(candidate, 1)
+    candidate = (candidate[: stop.start()] if stop else candidate).strip()
+    parts = normalize(candidate).split()
+    unspaced_not_names = (w for w in words.not_names if UNSPACED_RE.search(w))
+    if (
+        len(candidate) < 2
+        or any(p in words.not_names for p in parts)
+        or any(w in candidate for w in unspaced_not_names)
+    ):
+        return None
+    return candidate
+
+
 # A message this short whose one number is 35-48 asks about a shoe size.
 SIZE_QUESTION_WORDS = 5
 
@@ -343,18 +407,20 @@ def extract_entities(
         scrubbed = ORDER_ID_RE.sub(" ", HASH_NUMBER_RE.sub(" ", scrubbed))
         scrubbed = SPACED_ORDER_ID_RE.sub(" ", scrubbed)
 
-    zip_match = words.zip_keyword_re.search(scrubbed) or FIVE_DIGITS_RE.search(scrubbed)
+    zip_match = (
+        words.zip_keyword_re.search(scrubbed)
+        or words.postcode_re.search(scrubbed)
+        # A reply that is only a postcode may be typed in lower case: "1016gv".
+        or (word_count(scrubbed) <= 2 and words.postcode_re.search(scrubbed.upper()))
+        or FIVE_DIGITS_RE.search(scrubbed)
+    )
     if zip_match and not (found.get("order_id", "").endswith(zip_match.group("value"))):
-        found["zip"] = zip_match.group("value")
+        found["zip"] = zip_match.group("value").lstrip("〒 ")
 
-    name = words.name_re.search(text)
+    name = _name(text, words)
     if name:
-        candidate = name.group("value").strip()
-        if (
-            normalize(candidate.split()[0])
-            not in words.stop_words | set(words.colours) | words.not_names
-        ):
-            found["name"] = candidate
+        found["name"] = name
+        scrubbed = scrubbed.replace(name, " ")  # "Giulia Rossi" is no red
 
     amount = AMOUNT_RE.search(scrubbed)
     if amount:

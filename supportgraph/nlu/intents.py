@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from supportgraph.domain.intents import INTENT_NAMES
-from supportgraph.domain.text import normalize
+from supportgraph.domain.text import UNSPACED, normalize
 from supportgraph.languages import files as languages_files
 from supportgraph.languages import read as read_language_file
 from supportgraph.nlu.linear import LinearReader
 from supportgraph.nlu.model_cache import cache_key, cached_fit
-from supportgraph.nlu.text import UNSPACED
 
 INTENTS = INTENT_NAMES  # the labels: the intent catalogue (domain/intents.py)
 DATA_DIR = Path(__file__).parent / "data"

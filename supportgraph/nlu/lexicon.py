@@ -10,8 +10,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from supportgraph.domain.text import normalize
-from supportgraph.nlu.text import UNSPACED_RE, phrase_re, word_count
+from supportgraph.domain.text import UNSPACED_RE, normalize
+from supportgraph.nlu.text import phrase_re, word_count
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
 # Emoji say yes in every language.

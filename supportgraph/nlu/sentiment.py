@@ -11,8 +11,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from supportgraph.domain.text import normalize
-from supportgraph.nlu.text import UNSPACED_RE
+from supportgraph.domain.text import UNSPACED_RE, normalize
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
 

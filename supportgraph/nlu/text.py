@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from supportgraph.domain.text import UNSPACED
+
 WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
-# Scripts written without spaces (kana, CJK ideographs, half-width kana): their words start and
-# end anywhere, so their letters never count as "a letter right next to a match". BEFORE/AFTER
-# are the word boundaries every word list is matched with: "黑色" is found in "要黑色的" and
-# "SG-10234" in "订单号SG-10234", while "cat" is still not found in "category".
-UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
-UNSPACED_RE = re.compile(f"[{UNSPACED}]")
+# Scripts written without spaces (domain/text.py UNSPACED): their words start and end anywhere,
+# so their letters never count as "a letter right next to a match". BEFORE/AFTER are the word
+# boundaries every word list is matched with: "黑色" is found in "要黑色的" and "SG-10234" in
+# "订单号SG-10234", while "cat" is still not found in "category".
 BEFORE = rf"(?<![^\W{UNSPACED}])"
 AFTER = rf"(?![^\W{UNSPACED}])"
 

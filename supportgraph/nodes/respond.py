@@ -14,7 +14,8 @@ from supportgraph.context import Deps, deps_of
 from supportgraph.domain.intents import intent_of
 from supportgraph.domain.policy import exact_by_policy
 from supportgraph.domain.state import ConversationState
-from supportgraph.nlu.text import SENTENCE_END_RE, UNSPACED_RE, has_text
+from supportgraph.domain.text import UNSPACED_RE
+from supportgraph.nlu.text import SENTENCE_END_RE, has_text
 from supportgraph.nodes.llm_turn import add_usage, budget_for, llm_for, redactor_for
 from supportgraph.templates import Templates, language_list, language_name
 

@@ -322,7 +322,9 @@ async def understand(state: ConversationState, runtime: Runtime[Deps]) -> dict[s
             and intent == active
         ):
             # A bare "Anna Schmidt" when we asked for the email or name and zip code.
-            cleaned = " ".join(w for w in text.split() if not w.isdigit()).strip(" ,.")
+            # (Without the postcode: "Jan de Vries 1015 CJ".)
+            rest = text.replace(str(entities.get("zip", "")), " ") if "zip" in entities else text
+            cleaned = " ".join(w for w in rest.split() if not w.isdigit()).strip(" ,.，、")
             question = text.rstrip().endswith(("?", "？", "؟"))  # "Quanto custa o frete?"
             if (
                 cleaned

@@ -19,7 +19,7 @@ import pytest
 
 from supportgraph.backends.loader import load_store_file
 from supportgraph.backends.protocols import StoreBackend, WriteRefused
-from supportgraph.domain.schema import Customer, Order, Store
+from supportgraph.domain.schema import Address, Customer, Order, Store
 from tests.contract.stores import (
     BACKENDS,
     DEMO_STORE,
@@ -345,6 +345,19 @@ async def test_update_customer_address(store: Backend) -> None:
     moved = await store.find_customer_by_name_zip("Anna Schmidt", "80331")
     assert moved is not None and moved.id == "C1001"
     assert await store.find_customer_by_name_zip("Anna Schmidt", "10115") is None
+
+
+async def test_a_postcode_is_found_however_the_customer_spaces_and_cases_it(store: Backend) -> None:
+    dutch = Address(line1="Prinsengracht 263", zip="1016 GV", city="Amsterdam", country="NL")
+    await store.update_customer_address("C1001", dutch, "k1")
+    for typed in ["1016 GV", "1016GV", "1016 gv"]:
+        found = await store.find_customer_by_name_zip("Anna Schmidt", typed)
+        assert found is not None and found.id == "C1001", typed
+    assert await store.find_customer_by_name_zip("Anna Schmidt", "1016 GW") is None
+    japanese = Address(line1="千代田1-1", zip="100-0001", city="千代田区", country="JP")
+    await store.update_customer_address("C1001", japanese, "k2")
+    found = await store.find_customer_by_name_zip("Anna Schmidt", "〒1000001")
+    assert found is not None and found.id == "C1001"
     found = await store.find_customer_by_email("anna.schmidt@example.com")
     assert found is not None and found.id == "C1001"
 

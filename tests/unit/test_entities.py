@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from supportgraph.domain.text import plain_forms
 from supportgraph.nlu.entities import Catalogue, extract_entities
 
 CATALOGUE = Catalogue(
@@ -228,3 +229,30 @@ def test_another_catalogues_products_and_options_are_found_by_its_own_ids_and_ke
     assert asked["product_id"] == "8412300126171"
     # The store's own keys and spelling; "oak" names the product, not an option of it.
     assert asked["options"] == {"finish": "Matte Black", "length": "60 in"}
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "zip_code"),
+    [
+        ("Ik ben Jan de Vries, postcode 1015 CJ", "Jan de Vries", "1015 CJ"),
+        ("Meu nome é João da Silva, CEP 01310-100", "João da Silva", "01310-100"),
+        ("Mi chiamo Giulia Rossi, CAP 20121", "Giulia Rossi", "20121"),
+        ("我叫王芳，邮编100000", "王芳", "100000"),
+        ("我叫王芳邮编100000", "王芳", "100000"),
+        ("田中花子と申します。〒100-0001", "田中花子", "100-0001"),
+        ("اسمي أحمد علي والرمز البريدي ١٢٣٤٥", "أحمد علي", "12345"),
+        ("My name is John Smith, SW1A 1AA", "John Smith", "SW1A 1AA"),
+    ],
+)
+def test_names_and_postcodes_as_each_country_writes_them(
+    text: str, name: str, zip_code: str
+) -> None:
+    found = extract_entities(plain_forms(text))
+    assert (found.get("name"), found.get("zip")) == (name, zip_code)
+    assert "colour" not in found  # "Rossi" is a name, not red
+
+
+@pytest.mark.parametrize("text", ["我是新客户", "我是来问订单的", "call me on 555-1234"])
+def test_no_name_or_postcode_where_there_is_none(text: str) -> None:
+    found = extract_entities(text)
+    assert "name" not in found and "zip" not in found
