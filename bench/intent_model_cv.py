@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from supportgraph.nlu import intents
+from supportgraph.nlu import embedded, intents
 from supportgraph.nlu.calibration import (
     MAX_FALSE_REJECTION,
     Prediction,
@@ -127,6 +127,11 @@ BLOCKS: dict[str, Callable[[], Any]] = {
 }
 
 
+def e5_vectors(texts: list[str]) -> np.ndarray:
+    """multilingual-e5-small query vectors of the raw texts (the shipped ones, nlu/embedded.py)."""
+    return embedded.E5Features().transform(texts).toarray()
+
+
 # --- classifiers -----------------------------------------------------------------------------
 
 
@@ -176,7 +181,7 @@ class Variant:
 SHIPPED = Variant()
 B3 = bag(3, alpha=5e-6)
 # name -> variant; what each changes from the shipped (before) model. "full": the model
-# intents.build_pipeline(full=True) builds, fitted as the app fits it (must match b3a5e-6+wb15).
+# intents.build_pipeline(full=True) builds, fitted as the app fits it (must match wb15+e5).
 VARIANTS: dict[str, Variant] = {
     "shipped": SHIPPED,
     "full": Variant(pipeline=True),
@@ -223,6 +228,14 @@ VARIANTS: dict[str, Variant] = {
     "b3a5e-6+wb16": Variant(blocks=("charwb16", "words12"), classifier=B3),
     "b3a5e-6+wb15+ar": Variant(blocks=("charwb15", "words12"), classifier=B3, prepare="arabic"),
     "b3a5e-6+wb15+w13": Variant(blocks=("charwb15", "words13"), classifier=B3),
+    "e5": Variant(blocks=("e5",), classifier=B3),
+    "wb15+e5": Variant(blocks=("charwb15", "words12", "e5"), classifier=B3),
+    "wb15+e5x2": Variant(
+        blocks=("charwb15", "words12", "e5"), classifier=B3, block_weights=(1.0, 1.0, 2.0)
+    ),
+    "wb15+e5x3": Variant(
+        blocks=("charwb15", "words12", "e5"), classifier=B3, block_weights=(1.0, 1.0, 3.0)
+    ),
     "b3a5e-6+wb15+bg.6": Variant(
         blocks=("charwb15", "words12"), classifier=B3, background_weight=0.6
     ),
@@ -253,6 +266,10 @@ class Folds:
 
     def block(self, fold: int, prepare: str, name: str) -> tuple[Any, Any]:
         key = (fold, prepare, name)
+        if key not in self._blocks and name.startswith("e5"):
+            train, test = self.splits[fold]
+            dense = sp.csr_matrix(e5_vectors(self.examples.texts))
+            self._blocks[key] = (dense[train], dense[test])
         if key not in self._blocks:
             train, test = self.splits[fold]
             texts = self.texts[prepare]
@@ -276,7 +293,7 @@ class Folds:
         seconds = 0.0
         for fold, (train, test) in enumerate(self.splits):
             if variant.pipeline:
-                texts = self.texts["base"]
+                texts = intents.model_inputs(self.examples.texts, full=True)
                 start = time.perf_counter()
                 pipeline = intents.fit(
                     intents.build_pipeline(full=True),

@@ -71,8 +71,8 @@ class KnowledgeBase:
 
     def ingest(self, kb_dir: Path) -> IngestReport:
         """Make the collection match kb_dir exactly; unchanged chunks are not re-embedded."""
-        from supportgraph.knowledge.multilingual import MODEL_ID, passage_text
-        from supportgraph.knowledge.vectors import PassageVectors
+        from supportgraph.knowledge import vectors
+        from supportgraph.knowledge.multilingual import embed_passages, passage_text
 
         chunks = chunk_directory(kb_dir)
         existing = self._collection.get(include=["metadatas"])
@@ -91,7 +91,7 @@ class KnowledgeBase:
                 ids=[c.id for c in changed],
                 documents=passages,
                 # Vectors shipped with the pages are reused; only the others are embedded.
-                embeddings=PassageVectors.load(kb_dir).embed(passages, MODEL_ID),  # type: ignore[arg-type]
+                embeddings=vectors.load(kb_dir).embed(passages, embed_passages),  # type: ignore[arg-type]
                 metadatas=[metadata(c) for c in changed],
             )
         with self._lock:

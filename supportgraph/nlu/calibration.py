@@ -26,7 +26,7 @@ from supportgraph.nlu.intents import (
     build_pipeline,
     data_hash,
     fit,
-    prepare,
+    model_inputs,
     read_examples,
 )
 
@@ -51,7 +51,7 @@ def cross_validated(
     `full`: the full model's pipeline (intents.build_pipeline)."""
     from sklearn.model_selection import StratifiedKFold
 
-    texts = [prepare(t) for t in examples.texts]
+    texts = model_inputs(examples.texts, full)
     out: list[Prediction | None] = [None] * len(texts)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     for train, test in splitter.split(texts, examples.labels):

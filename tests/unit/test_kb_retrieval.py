@@ -155,12 +155,13 @@ def test_the_demo_kb_ships_a_vector_for_every_section() -> None:
     # page without `python -m supportgraph.knowledge.vectors supportgraph/brands/demo/kb`
     # fails here, and would only cost time at run time (the changed section is embedded).
     from supportgraph.config import DEMO_BRAND_DIR
+    from supportgraph.embedding.keyed import text_key
+    from supportgraph.knowledge import vectors
     from supportgraph.knowledge.chunks import chunk_directory
     from supportgraph.knowledge.multilingual import MODEL_ID, passage_text
-    from supportgraph.knowledge.vectors import PassageVectors, passage_key
 
     kb = DEMO_BRAND_DIR / "kb"
-    shipped = PassageVectors.load(kb)
+    shipped = vectors.load(kb)
     passages = [passage_text(c.heading, c.text) for c in chunk_directory(kb)]
-    missing = [p[:40] for p in passages if passage_key(p, MODEL_ID) not in shipped.known]
+    missing = [p[:40] for p in passages if text_key(p, MODEL_ID) not in shipped.known]
     assert missing == []

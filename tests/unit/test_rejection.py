@@ -86,3 +86,15 @@ def test_the_fast_reader_gives_scikit_learns_probabilities(classifier: IntentCla
         assert np.allclose(classifier.reader.probabilities(prepared), expected)
         fraud_expected = fraud.pipeline.predict_proba([prepared])[0][1]
         assert abs(fraud.probability(text) - fraud_expected) < 1e-9
+
+
+def test_every_training_example_ships_its_e5_vector() -> None:
+    # A fresh data dir fits the full intent model without embedding 15k examples (~4 minutes
+    # of e5); changing the examples without `python -m supportgraph.nlu.embedded` fails here.
+    from supportgraph.embedding.keyed import text_key
+    from supportgraph.nlu.embedded import MODEL_ID, shipped
+    from supportgraph.nlu.intents import read_examples
+
+    known = shipped().known
+    missing = [t[:40] for t in set(read_examples().texts) if text_key(t, MODEL_ID) not in known]
+    assert missing == []
