@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # "o senhor / a senhora" (languages/pt/templates.formal.json) instead of "você". A language
     # left out keeps its locale.yaml `register` (supportgraph/locales.py).
     registers: dict[str, str] = Field(default_factory=dict)
+    # Where a language's customers are when the shop does not know (no address, no order yet):
+    # {"es": "MX", "en": "US"} writes Spanish money and dates as es_MX does for every customer
+    # whose country is unknown. A known country still picks its own variant (locale.yaml).
+    home_countries: dict[str, str] = Field(default_factory=dict)
     max_message_chars: int = 4000
     return_window_days: int = 30
     # A delivered order without a delivery date (many exports have none): count the window from

@@ -129,8 +129,11 @@ class Deps:
 
     def warm(self, kb: bool = True) -> None:
         """Load models now (for long-running processes) instead of on the first turn."""
+        from supportgraph.embedding.e5 import model
+
         self.language.warm()
-        _ = self.intents
+        if self.intents.folders is not None:  # the full model reads e5 vectors of each message
+            model()
         _ = self.fraud
         if kb:
             _ = self.kb

@@ -414,3 +414,19 @@ async def test_identity_by_name_and_postcode_as_the_customers_country_writes_it(
     *_, last = await converse(shop, "c", *messages)
     assert any(c.name == "find_customer_by_name_zip" and c.ok for c in last.tool_calls)
     assert last.verified_customer and "6A18273645501" in last.reply
+
+
+async def test_a_brands_home_country_sets_the_variant_for_customers_it_does_not_know(
+    tmp_path: Path, data_dir: Path, agent: SupportAgent
+) -> None:
+    await agent.send("warm-kb", "how much is shipping?")
+    for shared in ("models", "kb"):
+        (data_dir / shared).mkdir(exist_ok=True)
+        (tmp_path / shared).symlink_to(data_dir / shared, target_is_directory=True)
+    question = "¿Cuánto cuesta el Merino Wool Sweater?"
+    spain = await agent.send("price-es", question)
+    assert "79,00\xa0€" in spain.reply
+    settings = Settings(data_dir=tmp_path, home_countries={"es": "MX"})
+    async with SupportAgent.open(settings) as mexican_shop:
+        mexico = await mexican_shop.send("price-mx", question)
+    assert "EUR79.00" in mexico.reply and "€" not in mexico.reply

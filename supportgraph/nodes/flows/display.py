@@ -181,11 +181,17 @@ async def customer_country(ctx: FlowContext, order: Order | None = None) -> str 
     return customer.address.country or None
 
 
+def _country(ctx: FlowContext, country: str | None) -> str | None:
+    """The customer's country, else the brand's home country for the reply language."""
+    return country or ctx.deps.settings.home_countries.get(ctx.language)
+
+
 def money(
     ctx: FlowContext, amount: float | None, country: str | None, currency: str | None = None
 ) -> str:
-    return format_money(amount, ctx.language, currency or ctx.deps.currency, country=country)
+    currency = currency or ctx.deps.currency
+    return format_money(amount, ctx.language, currency, country=_country(ctx, country))
 
 
 def date(ctx: FlowContext, value: Any, country: str | None) -> str:
-    return format_date(value, ctx.language, country=country)
+    return format_date(value, ctx.language, country=_country(ctx, country))
