@@ -704,10 +704,20 @@ class SupportAgent:
 
     # -- the handoff queue -----------------------------------------------------------------
 
-    async def handoffs(self) -> list[dict[str, Any]]:
+    async def handoffs(self, language: str | None = None) -> list[dict[str, Any]]:
         """Open and active handoffs, most urgent first, then oldest first: thread_id, status,
-        priority, reason, summary, created_at, claimed_by."""
-        return await self._transcript.handoffs()
+        priority, reason, summary, created_at, claimed_by; with `language` (the human agent's)
+        also summary_view, the summary written out in it (English when it has no wording)."""
+        handoffs = await self._transcript.handoffs()
+        if language is None:
+            return handoffs
+        from supportgraph.runtime.handoff_view import summary_view
+
+        templates, served = self._deps.templates, self.settings.reply_languages
+        return [
+            {**h, "summary_view": summary_view(h.get("summary") or {}, templates, served, language)}
+            for h in handoffs
+        ]
 
     async def claim_handoff(self, thread_id: str, by: str) -> bool:
         """Mark the thread's handoff claimed by `by`; False (nothing changed) when the

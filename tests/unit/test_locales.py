@@ -20,7 +20,7 @@ from supportgraph.context import Deps
 from supportgraph.domain.state import ConversationState
 from supportgraph.languages import LANGUAGES_DIR
 from supportgraph.nodes.respond import respond
-from supportgraph.server.routes.handoffs import summary_view
+from supportgraph.runtime.handoff_view import summary_view
 from supportgraph.templates import (
     Templates,
     babel_locale,
@@ -230,7 +230,7 @@ def test_a_handoff_summary_is_written_in_the_agents_language() -> None:
         "last_tools": ["get_order_details"],
         "turn": 3,
     }
-    german = summary_view(summary, templates, settings, "de")
+    german = summary_view(summary, templates, settings.reply_languages, "de")
     rows = {r["key"]: (r["label"], r["value"]) for r in german["rows"]}
     assert rows["reason"] == ("Grund", "Rechts- oder Betrugsbegriff: „chargeback“ · VIP-Kunde")
     assert rows["priority"] == ("Priorität", "kritisch")
@@ -244,13 +244,13 @@ def test_a_handoff_summary_is_written_in_the_agents_language() -> None:
         "own_name": "العربية",
         "dir": "rtl",
     }
-    arabic = summary_view(summary, templates, settings, "ar")
+    arabic = summary_view(summary, templates, settings.reply_languages, "ar")
     assert arabic["dir"] == "rtl" and arabic["title"] == "ملخص التحويل"
-    assert summary_view(summary, templates, settings, "xx")["language"] == "en"
+    assert summary_view(summary, templates, settings.reply_languages, "xx")["language"] == "en"
     assert {"en", "ar", "ja"} <= {lang["code"] for lang in german["languages"]}
-    english = summary_view(summary, templates, settings, "en")
+    english = summary_view(summary, templates, settings.reply_languages, "en")
     for code in NINE:  # every language has its own summary wording
-        view = summary_view(summary, templates, settings, code)
+        view = summary_view(summary, templates, settings.reply_languages, code)
         assert view["language"] == code
         if code != "en":
             labels = [r["label"] for r in view["rows"]]
