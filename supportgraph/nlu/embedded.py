@@ -67,9 +67,12 @@ def write() -> int:
     from supportgraph.embedding.e5 import embed_queries
     from supportgraph.nlu.intents import read_examples
 
+    def batches(texts: list[str]) -> np.ndarray:
+        return np.vstack([embed_queries(texts[i : i + 256]) for i in range(0, len(texts), 256)])
+
     texts = sorted(set(read_examples().texts))
-    vectors = np.vstack([embed_queries(texts[i : i + 256]) for i in range(0, len(texts), 256)])
-    save(VECTORS_FILE, texts, vectors, MODEL_ID, bits=8)
+    # Vectors already in the file are kept (e5 gives a text the same vector every time).
+    save(VECTORS_FILE, texts, shipped().embed(texts, batches), MODEL_ID, bits=8)
     return len(texts)
 
 

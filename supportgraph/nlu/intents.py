@@ -358,7 +358,21 @@ class IntentClassifier:
 
     def classify(self, text: str, language: str | None = None) -> IntentGuess:
         """The intent of `text`; an in-scope guess below the language's rejection threshold
-        comes back as out_of_scope, with the ranking kept (the model's runner-up reading)."""
+        comes back as out_of_scope, with the ranking kept (the model's runner-up reading).
+        In the full model's languages a greeting that opens a request has the request's intent
+        ("مرحبا، أين طلبي؟")."""
+        guess = self._classify(text, language)
+        # Only the full model: the base model learned "greeting, then request" from its
+        # examples, and its readings stay as they were.
+        if guess.intent != GREETING or self.reader_for(language) is not self.folders:
+            return guess
+        head, rest = _opening(text)
+        if not rest or self._classify(head, language).intent != GREETING:
+            return guess
+        request = self._classify(rest, language)
+        return request if request.intent not in (GREETING, REJECTED) else guess
+
+    def _classify(self, text: str, language: str | None) -> IntentGuess:
         reader = self.reader_for(language)
         probs = reader.probabilities(text if reader is self.folders else prepare(text))
         ranking = sorted(zip(self.labels, probs, strict=True), key=lambda p: -p[1])
@@ -376,6 +390,22 @@ class IntentClassifier:
             round(float(uncertainty), 3),
             [(str(a), float(b)) for a, b in ranking],
         )
+
+
+GREETING = "greeting"
+# Where an opening greeting ends: the first comma, stop or exclamation, in any script.
+_OPENING_END = re.compile(r"[,،、，!！.。;；]+\s*")
+
+
+def _opening(text: str) -> tuple[str, str]:
+    """The message's first clause and the rest ("مرحبا" and "أين طلبي؟"); no rest when the
+    message is one clause. (A model that learned greetings from e5 vectors reads a short
+    message that starts with one as a greeting, whatever follows; the n-grams alone did not.)"""
+    end = _OPENING_END.search(text.strip())
+    if end is None:
+        return text, ""
+    stripped = text.strip()
+    return stripped[: end.start()], stripped[end.end() :].strip()
 
 
 @functools.lru_cache(maxsize=4)

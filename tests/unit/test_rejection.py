@@ -98,3 +98,18 @@ def test_every_training_example_ships_its_e5_vector() -> None:
     known = shipped().known
     missing = [t[:40] for t in set(read_examples().texts) if text_key(t, MODEL_ID) not in known]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "intent"),
+    [
+        ("مرحبا، أين طلبي؟", "ar", "order_tracking"),
+        ("Ciao! Vorrei restituire le scarpe", "it", "returns_refunds"),
+        ("你好，我想取消订单", "zh", "order_modification"),
+        ("Hallo, goedemorgen!", "nl", "greeting"),
+    ],
+)
+def test_a_greeting_that_opens_a_request_has_the_requests_intent(
+    classifier: IntentClassifier, text: str, language: str, intent: str
+) -> None:
+    assert classifier.classify(text, language).intent == intent
