@@ -14,13 +14,7 @@ from typing import Any
 
 from supportgraph.domain.lookup import reference_key
 from supportgraph.domain.text import UNSPACED, UNSPACED_RE, normalize
-from supportgraph.nlu.text import (
-    AFTER,
-    BEFORE,
-    EMAIL_RE,
-    phrase_re,
-    word_count,
-)
+from supportgraph.nlu.text import AFTER, BEFORE, EMAIL_RE, phrase_re, word_count
 from supportgraph.nlu.vocab import Vocabulary, load_vocab
 
 # "SG-10234", "#SG10234", "ORD-2024-000123": letters + digits; "#10234" or "order 10234"
@@ -151,7 +145,7 @@ class EntityWords:
             # Scripts without capitals: the name is the run of its letters after the lead-in
             # (a Chinese name is two to four characters), or before a closing phrase.
             caseless_name_re=re.compile(
-                rf"(?:{_alternatives(words('name_intros'))})\s*[:：]?\s*"
+                rf"{BEFORE}(?:{_alternatives(words('name_intros'))})\s*[:：]?\s*"
                 rf"(?P<value>{CAPLESS_NAME})"
                 rf"|(?P<value_before>{CAPLESS_NAME}|{capitalised}(?:\s+{capitalised}){{0,2}})\s*"
                 rf"(?:{_alternatives(words('name_outros') or ['(?!)'])})"
@@ -363,7 +357,7 @@ def _name(text: str, words: EntityWords) -> str | None:
     candidate = caseless.group("value") or caseless.group("value_before")
     # "我叫王芳邮编100000": a run of letters goes on into the next words; it ends where a
     # postcode, order or stop word starts.
-    stop = words.name_stops_re.search(candidate, 1)
+    stop = words.name_stops_re.search(candidate)
     candidate = (candidate[: stop.start()] if stop else candidate).strip()
     parts = normalize(candidate).split()
     unspaced_not_names = (w for w in words.not_names if UNSPACED_RE.search(w))
