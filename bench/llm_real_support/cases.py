@@ -101,6 +101,7 @@ class TurnMark:
     reply_language: str | None = None  # TurnRecord.reply_language: the one asked for
     reply: str = ""
     author: str | None = None
+    intent: str | None = None  # TurnRecord.intent: the turn's reading (the model's, in LLM mode)
     # LLM mode, when the turn asked the model to phrase its reply: the layer that answered
     # ("primary"/"backup": the model's draft was sent; "offline": the template was), why the
     # draft was not used ("primary: wrong_language: en", "primary: ungrounded: ..."), calls.
@@ -161,6 +162,7 @@ class Marks:
             mark.reply_language = getattr(record, "reply_language", None)
             mark.reply = str(getattr(record, "reply", "") or "")
             mark.author = getattr(record, "author", None)
+            mark.intent = getattr(record, "intent", None)
             return record
 
         SupportAgent.send = send  # type: ignore[method-assign,assignment]

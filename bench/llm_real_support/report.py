@@ -182,11 +182,15 @@ def _draft(turn: dict[str, Any], requests: list[dict[str, Any]]) -> str | None:
 
 
 def _language_of_turns(
-    turns: list[dict[str, Any]], requests: list[dict[str, Any]]
+    turns: list[dict[str, Any]], requests: list[dict[str, Any]], offline: dict[tuple, str]
 ) -> dict[str, Any]:
-    """LLM-mode turns of one language: who wrote the replies, in which language."""
+    """LLM-mode turns of one language: who wrote the replies, in which language, and how
+    many are the offline run's reply for the same turn word for word (the model copied the
+    template it was given as a fact)."""
     asked = [t for t in turns if t.get("phrase_model")]
     written = [t for t in asked if t["phrase_model"] in MODEL_LAYERS]
+    rewritten = [t for t in written if t["reply"] != offline.get((t["case"], t["n"]))]
+    called = [t for t in turns if any(is_model_call(r) for r in requests_of(t, requests))]
     fell_back = [t for t in asked if t["phrase_model"] not in MODEL_LAYERS]
     reasons: dict[str, int] = {}
     for t in fell_back:
@@ -198,6 +202,7 @@ def _language_of_turns(
         "turns": len(turns),
         "phrasing_asked": len(asked),
         "model_written": len(written),
+        "model_written_as_offline": len(written) - len(rewritten),
         "template_fallback": len(fell_back),
         "fallback_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         "model_written_read": len(read),
@@ -212,6 +217,15 @@ def _language_of_turns(
             }
             for t in wrong[:EXAMPLES]
         ],
+        "rewritten_examples": [
+            {
+                "case": t["case"],
+                "turn": t["n"],
+                "reply": t["reply"],
+                "offline": offline.get((t["case"], t["n"])),
+            }
+            for t in rewritten[:EXAMPLES]
+        ],
         "refused_draft_examples": [
             {
                 "case": t["case"],
@@ -223,6 +237,7 @@ def _language_of_turns(
             for t in fell_back[:EXAMPLES]
         ],
         "latency_ms": _spread([t["latency_ms"] for t in turns]),
+        "model_call_turn_latency_ms": _spread([t["latency_ms"] for t in called]),
     }
 
 
@@ -231,6 +246,9 @@ def languages(data: dict[str, Any]) -> dict[str, Any]:
     of_case: dict[str, str | None] = data["case_languages"]
     found = {lang for lang in of_case.values() if lang}
     order = [lang for lang in SERVED if lang in found] + sorted(found - set(SERVED))
+    offline_replies = {
+        (t["case"], t["n"]): t.get("reply") for t in data["turns"] if t["phase"] == "offline"
+    }
     result: dict[str, Any] = {}
     for lang in [*order, "all"]:
         ids = {cid for cid, cl in of_case.items() if cl and (lang == "all" or cl == lang)}
@@ -242,7 +260,7 @@ def languages(data: dict[str, Any]) -> dict[str, Any]:
                 "all": sum(c["passed_all"] for c in mine),
             }
         turns = [t for t in data["turns"] if t["phase"] == "llm" and t["case"] in ids]
-        entry.update(_language_of_turns(turns, data["requests"]))
+        entry.update(_language_of_turns(turns, data["requests"], offline_replies))
         offline_read = [
             t
             for t in data["turns"]
@@ -275,24 +293,27 @@ def languages_markdown(by_language: dict[str, Any]) -> str:
     rows = [
         "\n### Per language (LLM-mode replies: written by the model vs a template fallback)\n",
         "| lang | cases | pass offline: decisions / all | pass LLM: decisions / all | LLM turns "
-        "| phrasing asked | model-written (of asked) | template fallback: reasons "
-        "| model-written in the customer's language | offline replies in it "
-        "| LLM turn p50 / p95 (ms) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| phrasing asked | model-written (of asked) | of those, the offline reply verbatim "
+        "| template fallback: reasons | model-written in the customer's language "
+        "| offline replies in it | LLM turn p50 / p95 (ms) | p50 of turns calling the model (n) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for lang, e in by_language.items():
         n = e["cases"]
         reasons = ", ".join(f"{k} {v}" for k, v in e["fallback_reasons"].items()) or "-"
+        called = e.get("model_call_turn_latency_ms") or {"p50": 0.0, "n": 0}
         rows.append(
             f"| {'**all**' if lang == 'all' else lang} | {n} "
             f"| {_of(e['offline']['decisions'], n)} / {_of(e['offline']['all'], n)} "
             f"| {_of(e['llm']['decisions'], n)} / {_of(e['llm']['all'], n)} "
             f"| {e['turns']} | {e['phrasing_asked']} "
             f"| {_of(e['model_written'], e['phrasing_asked'])} "
+            f"| {_of(e.get('model_written_as_offline', 0), e['model_written'])} "
             f"| {e['template_fallback']}: {reasons} "
             f"| {_of(e['model_written_right_language'], e['model_written_read'])} "
             f"| {_of(e['offline_right_language'], e['offline_replies_read'])} "
-            f"| {e['latency_ms']['p50']:.0f} / {e['latency_ms']['p95']:.0f} |"
+            f"| {e['latency_ms']['p50']:.0f} / {e['latency_ms']['p95']:.0f} "
+            f"| {called['p50']:.0f} ({called['n']}) |"
         )
     wrong = [
         (lang, x)
@@ -306,6 +327,19 @@ def languages_markdown(by_language: dict[str, Any]) -> str:
             rows.append(
                 f"- {lang} {x['case']} turn {x['turn']} (read as {x['detected']}): "
                 f"{_one_line(x['reply'])}"
+            )
+    rewritten = [
+        (lang, x)
+        for lang, e in by_language.items()
+        if lang != "all"
+        for x in e.get("rewritten_examples", [])
+    ]
+    if rewritten:
+        rows.append("\nModel-written replies that differ from the offline run's reply:\n")
+        for lang, x in rewritten:
+            rows.append(
+                f'- {lang} {x["case"]} turn {x["turn"]}: "{_one_line(x["reply"], 400)}" '
+                f'(offline: "{_one_line(x["offline"], 160)}")'
             )
     refused = [
         (lang, x)
