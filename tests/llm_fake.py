@@ -41,6 +41,7 @@ class Reply:
     chunk_delay_s: float = 0.0  # between streamed pieces (a stall after the first)
     usage: tuple[int, int] = (21, 9)
     raw_body: str | None = None  # a 200 whose body is not JSON at all
+    finish: str | None = None  # finish_reason to report ("length": cut at the cap)
 
 
 @dataclass
@@ -93,7 +94,7 @@ async def no_sleep(_: float) -> None:
 
 def _completion(reply: Reply, model: str) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.content}
-    finish = "stop"
+    finish = reply.finish or "stop"
     if reply.tool_calls:
         finish = "tool_calls"
         message["tool_calls"] = [
@@ -168,7 +169,7 @@ async def _sse_pieces(
         for start in range(0, len(arguments), 8):
             piece = {"index": index, "function": {"arguments": arguments[start : start + 8]}}
             yield chunk({"tool_calls": [piece]})
-    yield chunk({}, "tool_calls" if reply.tool_calls else "stop")
+    yield chunk({}, reply.finish or ("tool_calls" if reply.tool_calls else "stop"))
     if include_usage:
         usage = {
             "id": "chatcmpl-fake",

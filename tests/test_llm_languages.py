@@ -142,6 +142,43 @@ async def test_an_english_reply_to_a_japanese_customer_is_refused_for_the_templa
     assert worded.reply == "かしこまりました。" + template
 
 
+async def test_a_reply_that_goes_on_writing_the_transcript_or_its_facts_is_never_shown(
+    fake: FakeLLM, tmp_path: Path, data_dir: Path
+) -> None:
+    # What a real 0.5B model wrote: the reply, then an invented next exchange; or the facts'
+    # own keys. The server is asked to stop at the transcript's roles; whatever it sends
+    # anyway goes nowhere: the template is shown.
+    replies = [
+        lambda facts: facts["template_reply"] + " Customer: 届きません Reply: ご確認ください。",
+        lambda facts: "bot: " + facts["template_reply"] + ' "awaiting": "email", "escalation": {',
+    ]
+    async with model_agent(fake, tmp_path, data_dir) as agent:
+        for n, write in enumerate(replies):
+            fake.responder = phrasing_by(write)
+            turn = await agent.send(f"roles{n}", "注文SG-10002はどこですか？")
+            template = facts_of(phrasing_requests(fake)[-1])["template_reply"]
+            assert (turn.model, turn.fallback) == ("offline", "primary: ungrounded: not_a_reply")
+            assert turn.reply == template
+    stops = phrasing_requests(fake)[-1]["stop"]
+    assert "Customer:" in stops and "Reply:" in stops
+
+
+async def test_a_reply_cut_off_at_the_length_cap_is_never_shown(
+    fake: FakeLLM, tmp_path: Path, data_dir: Path
+) -> None:
+    def respond(body: dict[str, Any]) -> Reply:
+        if request_kind(body) == "phrasing" and "Facts (JSON): " in str(body["messages"]):
+            return Reply(content="申し訳ございません、在庫は 41 / ブ", finish="length")
+        return shop_model(body)
+
+    fake.responder = respond
+    async with model_agent(fake, tmp_path, data_dir) as agent:
+        turn = await agent.send("cut", "注文SG-10002はどこですか？")
+    template = facts_of(phrasing_requests(fake)[-1])["template_reply"]
+    assert (turn.model, turn.fallback) == ("offline", "primary: invalid_answer")
+    assert turn.reply == template and "41 / ブ" not in turn.reply
+
+
 @pytest.mark.slow
 async def test_an_arabic_reply_in_arabic_indic_digits_is_grounded(
     fake: FakeLLM, tmp_path: Path, data_dir: Path

@@ -163,15 +163,17 @@ class ModelClient:
         redactor: Redactor | None = None,
         budget: TurnBudget = UNBOUNDED,
         max_tokens: int | None = None,
+        stop: Sequence[str] = (),
     ) -> ModelAnswer[str]:
-        """Plain text answer."""
+        """Plain text answer; `stop`: strings the server ends the answer at."""
         outgoing = safe_messages(messages, redactor)
-        runnable = self.chat.bind(**self.length_cap(max_tokens))
+        runnable = self.chat.bind(**self.length_cap(max_tokens), **_stops(stop))
 
         async def ask() -> tuple[str, Usage]:
             message, usage = await self._collect(runnable, outgoing)
             if not message.text.strip():
                 raise InvalidAnswer("empty answer", usage)
+            _refuse_cut_off(message, usage)
             return message.text, usage
 
         text, usage = await self._single(ask, "text", budget)
@@ -260,6 +262,7 @@ class ModelClient:
         redactor: Redactor | None = None,
         budget: TurnBudget = UNBOUNDED,
         max_tokens: int | None = None,
+        stop: Sequence[str] = (),
     ) -> ModelAnswer[str]:
         """Stream the answer, calling `on_delta(text)` for each piece; returns the whole text.
 
@@ -270,7 +273,7 @@ class ModelClient:
         the stream and reaches the caller as it is (e.g. a grounding violation).
         """
         outgoing = safe_messages(messages, redactor)
-        runnable = self.chat.bind(**self.length_cap(max_tokens))
+        runnable = self.chat.bind(**self.length_cap(max_tokens), **_stops(stop))
         delivered = False
 
         async def passed_on(text: str) -> None:
@@ -285,6 +288,7 @@ class ModelClient:
             message, usage = await self._collect(runnable, outgoing, passed_on)
             if not message.text.strip():
                 raise InvalidAnswer("empty stream", usage)
+            _refuse_cut_off(message, usage)
             return message.text, usage
 
         try:
@@ -415,6 +419,7 @@ class ModelClient:
             content=gathered.text if gathered is not None else "",
             tool_calls=list(getattr(gathered, "tool_calls", None) or []),
             usage_metadata=getattr(gathered, "usage_metadata", None),
+            response_metadata=dict(getattr(gathered, "response_metadata", None) or {}),
         )
         usage = usage_of(message)
         if usage.tokens_in == 0 and usage.tokens_out == 0:
@@ -544,3 +549,14 @@ async def _close_quietly(iterator: Any) -> None:
     # A cancelled stream may refuse to close cleanly; its connection is dropped anyway.
     with contextlib.suppress(Exception):
         await close()
+
+
+def _stops(stop: Sequence[str]) -> dict[str, Any]:
+    return {"stop": list(stop)} if stop else {}
+
+
+def _refuse_cut_off(message: AIMessage, usage: Usage) -> None:
+    """An answer the server ended at the length cap stops mid-sentence ("41 / ブ"): no reply
+    to show. (Servers say so as finish_reason "length"; one that says nothing passes.)"""
+    if message.response_metadata.get("finish_reason") == "length":
+        raise InvalidAnswer("cut off at the length cap", usage)

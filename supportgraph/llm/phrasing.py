@@ -174,6 +174,17 @@ def reply_tokens(facts: Facts) -> int:
     return max(MIN_REPLY_TOKENS, len(facts.template_reply) // 2)
 
 
+# The prompt is a transcript ("Customer: ...\n\nReply:"); a small model goes on writing it:
+# the server stops at these (a real 0.5B model wrote "... Customer: 注文した商品が… Reply: ...").
+TRANSCRIPT_STOPS = ("Customer:", "Reply:", "\nbot:", "\ncustomer:")
+# What must never reach a customer: the transcript's roles, or the facts' own JSON keys (the
+# same model once sent 'bot: No estoy seguro… "awaiting": "handoff_offer", "escalation": {').
+_NOT_A_REPLY = re.compile(
+    r"(?:^|\s)(?:customer|reply|bot|facts)\s*:|\"(?:" + "|".join(Facts.model_fields) + r")\"\s*:",
+    re.IGNORECASE,
+)
+
+
 def check_reply(
     text: str,
     facts_index: FactIndex,
@@ -186,6 +197,8 @@ def check_reply(
         return ["empty"]
     if len(text) > MAX_REPLY_CHARS:
         return ["too_long"]
+    if _NOT_A_REPLY.search(text):
+        return ["not_a_reply"]
     # Words as a reader counts them: CJK text has no spaces ("2026-11-26..2026-11-30" none).
     if word_count(PLACEHOLDER_RE.sub(" ", NUMBERS_RE.sub(" ", text))) < MIN_REPLY_WORDS:
         return ["no_words"]
@@ -264,13 +277,18 @@ async def phrase(
         try:
             if on_delta is None:
                 answer = await layer.complete(
-                    messages, redactor=redactor, budget=limit, max_tokens=cap
+                    messages, redactor=redactor, budget=limit, max_tokens=cap, stop=TRANSCRIPT_STOPS
                 )
             else:
                 early = language_check(voice.language, detector, only_when_warm=True)
                 stream = GroundedStream(facts_index, redactor, on_delta, _rejection, early)
                 answer = await layer.stream(
-                    messages, stream.feed, redactor=redactor, budget=limit, max_tokens=cap
+                    messages,
+                    stream.feed,
+                    redactor=redactor,
+                    budget=limit,
+                    max_tokens=cap,
+                    stop=TRANSCRIPT_STOPS,
                 )
                 await stream.finish()
             if loading is not None:
