@@ -105,6 +105,19 @@ def _tfidf(**kwargs: Any) -> Callable[[], Any]:
     return make
 
 
+def jieba_words(text: str) -> list[str]:
+    """Chinese/Japanese runs of a prepared text cut into words by jieba (EXPERIMENT), with
+    each word's pair with the next."""
+    import jieba
+
+    words: list[str] = []
+    for run in CJK_RUN.findall(text):
+        cut = [w for w in jieba.lcut(run.replace(" ", "")) if w.strip()]
+        words.extend(cut)
+        words.extend(f"{a}|{b}" for a, b in zip(cut, cut[1:], strict=False))
+    return words
+
+
 def _cjk(low: int, high: int) -> Callable[[], Any]:
     return _tfidf(analyzer=functools.partial(cjk_ngrams, low=low, high=high))
 
@@ -122,6 +135,7 @@ BLOCKS: dict[str, Callable[[], Any]] = {
     "words12": _tfidf(analyzer="word", ngram_range=(1, 2), token_pattern=WORD_PATTERN),
     "words13": _tfidf(analyzer="word", ngram_range=(1, 3), token_pattern=WORD_PATTERN),
     "cjk13": _cjk(1, 3),
+    "jieba": _tfidf(analyzer=jieba_words),
     "cjk24": _cjk(2, 4),
     "cjk34": _cjk(3, 4),
 }
@@ -230,6 +244,19 @@ VARIANTS: dict[str, Variant] = {
     "b3a5e-6+wb15+w13": Variant(blocks=("charwb15", "words13"), classifier=B3),
     "e5": Variant(blocks=("e5",), classifier=B3),
     "wb15+e5": Variant(blocks=("charwb15", "words12", "e5"), classifier=B3),
+    "wb15+e5-a1e-5": Variant(blocks=("charwb15", "words12", "e5"), classifier=bag(3, alpha=1e-5)),
+    "wb15+e5-a2e-6": Variant(blocks=("charwb15", "words12", "e5"), classifier=bag(3, alpha=2e-6)),
+    "wb15+e5-b5": Variant(blocks=("charwb15", "words12", "e5"), classifier=bag(5, alpha=5e-6)),
+    "wb15+e5-bg.35": Variant(
+        blocks=("charwb15", "words12", "e5"), classifier=B3, background_weight=0.35
+    ),
+    "wb15+e5-bg.7": Variant(
+        blocks=("charwb15", "words12", "e5"), classifier=B3, background_weight=0.7
+    ),
+    "wb15+e5x1.5": Variant(
+        blocks=("charwb15", "words12", "e5"), classifier=B3, block_weights=(1.0, 1.0, 1.5)
+    ),
+    "wb15+e5+jieba": Variant(blocks=("charwb15", "words12", "e5", "jieba"), classifier=B3),
     "wb15+e5x2": Variant(
         blocks=("charwb15", "words12", "e5"), classifier=B3, block_weights=(1.0, 1.0, 2.0)
     ),
