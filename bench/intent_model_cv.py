@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from supportgraph.nlu import embedded, intents
+from supportgraph.nlu import embedded, intents, segment
 from supportgraph.nlu.calibration import (
     MAX_FALSE_REJECTION,
     Prediction,
@@ -93,6 +93,28 @@ class PlattSVC:
         return self.model.predict_proba(x)
 
 
+class KnnBlend:
+    """EXPERIMENT: the averaged SGD over every block, blended with a k-nearest-neighbours
+    vote over the e5 block (the last 384 columns): p = (1 - share) * sgd + share * knn."""
+
+    def __init__(self, share: float = 0.3, k: int = 15) -> None:
+        self.share = share
+        self.k = k
+
+    def fit(self, x: Any, y: Any, sample_weight: Any = None) -> KnnBlend:
+        from sklearn.neighbors import KNeighborsClassifier
+
+        self.sgd = intents.AveragedSGD(alpha=5e-6, seeds=3).fit(x, y, sample_weight)
+        self.knn = KNeighborsClassifier(n_neighbors=self.k, metric="cosine", weights="distance")
+        self.knn.fit(x[:, -384:].toarray(), y)
+        self.classes_ = self.sgd.classes_
+        return self
+
+    def predict_proba(self, x: Any) -> Any:
+        near = self.knn.predict_proba(x[:, -384:].toarray())
+        return (1 - self.share) * self.sgd.predict_proba(x) + self.share * near
+
+
 # --- feature blocks: name -> factory of an unfitted vectorizer -------------------------------
 
 
@@ -106,16 +128,9 @@ def _tfidf(**kwargs: Any) -> Callable[[], Any]:
 
 
 def jieba_words(text: str) -> list[str]:
-    """Chinese/Japanese runs of a prepared text cut into words by jieba (EXPERIMENT), with
-    each word's pair with the next."""
-    import jieba
-
-    words: list[str] = []
-    for run in CJK_RUN.findall(text):
-        cut = [w for w in jieba.lcut(run.replace(" ", "")) if w.strip()]
-        words.extend(cut)
-        words.extend(f"{a}|{b}" for a, b in zip(cut, cut[1:], strict=False))
-    return words
+    """The shipped model's jieba block (nlu/segment.py) on a prepared text, whose Chinese and
+    Japanese characters prepare() spaced out."""
+    return segment.cjk_words(text.replace(" ", ""))
 
 
 def _cjk(low: int, high: int) -> Callable[[], Any]:
@@ -257,6 +272,13 @@ VARIANTS: dict[str, Variant] = {
         blocks=("charwb15", "words12", "e5"), classifier=B3, block_weights=(1.0, 1.0, 1.5)
     ),
     "wb15+e5+jieba": Variant(blocks=("charwb15", "words12", "e5", "jieba"), classifier=B3),
+    "wb15+e5+knn.2": Variant(
+        blocks=("charwb15", "words12", "jieba", "e5"), classifier=lambda: KnnBlend(0.2)
+    ),
+    "wb15+e5+knn.4": Variant(
+        blocks=("charwb15", "words12", "jieba", "e5"), classifier=lambda: KnnBlend(0.4)
+    ),
+    "wb15+jieba+e5": Variant(blocks=("charwb15", "words12", "jieba", "e5"), classifier=B3),
     "wb15+e5x2": Variant(
         blocks=("charwb15", "words12", "e5"), classifier=B3, block_weights=(1.0, 1.0, 2.0)
     ),
