@@ -18,6 +18,7 @@ import functools
 import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,9 @@ def fit(pipeline: Any, texts: list[str], labels: list[str]) -> Any:
     return pipeline
 
 
+FIT_JOBS = 2
+
+
 class AveragedSGD:
     """Logistic-loss SGD fitted with several shuffling seeds, the weights averaged: one linear
     model (what LinearReader reads, as SGDClassifier's coef_/intercept_/classes_) that
@@ -186,7 +190,12 @@ class AveragedSGD:
 
         fits = [
             SGDClassifier(
-                loss="log_loss", alpha=self.alpha, max_iter=self.max_iter, tol=1e-4, random_state=s
+                loss="log_loss",
+                alpha=self.alpha,
+                max_iter=self.max_iter,
+                tol=1e-4,
+                random_state=s,
+                n_jobs=FIT_JOBS,  # the intents' one-vs-rest fits side by side: same weights
             ).fit(x, y, sample_weight=sample_weight)
             for s in range(self.seeds)
         ]
@@ -309,14 +318,31 @@ class IntentClassifier:
         folders: Any | None = None,
         base_languages: frozenset[str] = frozenset(),
     ) -> None:
+        """`folders`: the fitted full model, or a function that reads or fits it when a
+        language it reads first comes (a fresh data dir then fits it only if needed: ~12 s)."""
         self.pipeline = pipeline
         self.labels: list[str] = list(pipeline.classes_)
         self.reader = LinearReader(pipeline)
-        self.folders = LinearReader(folders) if folders is not None else None
+        self._full = folders
+        self._full_reader: LinearReader | None = None
+        self._full_lock = threading.Lock()
         self.base_languages = base_languages
         self.rejection = rejection if rejection is not None else Rejection.load()
-        if folders is not None and list(folders.classes_) != self.labels:
-            raise ValueError("the base and the full intent models must know the same intents")
+
+    @property
+    def folders(self) -> LinearReader | None:
+        """The full model's reader (read or fitted on first use), None without one."""
+        if self._full is None:
+            return None
+        with self._full_lock:
+            if self._full_reader is None:
+                fitted = self._full if hasattr(self._full, "classes_") else self._full()
+                if list(fitted.classes_) != self.labels:
+                    raise ValueError(
+                        "the base and the full intent models must know the same intents"
+                    )
+                self._full_reader = LinearReader(fitted)
+            return self._full_reader
 
     @classmethod
     def train(cls, texts: list[str], labels: list[str]) -> IntentClassifier:
@@ -349,16 +375,16 @@ class IntentClassifier:
         base = read_examples(extra_files, folders=False)
         full = read_examples(extra_files)
         folders = (
-            trained("intent-model-all", full, full=True)
+            functools.partial(trained, "intent-model-all", full, full=True)
             if len(full.texts) > len(base.texts)
             else None
         )
         return cls(trained("intent-model", base), None, folders, frozenset(base.languages))
 
     def reader_for(self, language: str | None) -> LinearReader:
-        if self.folders is None or language in self.base_languages:
+        if self._full is None or language in self.base_languages:
             return self.reader
-        return self.folders
+        return self.folders or self.reader
 
     def classify(self, text: str, language: str | None = None) -> IntentGuess:
         """The intent of `text`; an in-scope guess below the language's rejection threshold
@@ -368,7 +394,7 @@ class IntentClassifier:
         guess = self._classify(text, language)
         # Only the full model: the base model learned "greeting, then request" from its
         # examples, and its readings stay as they were.
-        if guess.intent != GREETING or self.reader_for(language) is not self.folders:
+        if guess.intent != GREETING or self.reader_for(language) is self.reader:
             return guess
         head, rest = _opening(text)
         if not rest or self._classify(head, language).intent != GREETING:
@@ -378,7 +404,7 @@ class IntentClassifier:
 
     def _classify(self, text: str, language: str | None) -> IntentGuess:
         reader = self.reader_for(language)
-        probs = reader.probabilities(text if reader is self.folders else prepare(text))
+        probs = reader.probabilities(prepare(text) if reader is self.reader else text)
         ranking = sorted(zip(self.labels, probs, strict=True), key=lambda p: -p[1])
         top, p1 = ranking[0]
         if top != REJECTED and p1 < self.rejection.threshold(language):
