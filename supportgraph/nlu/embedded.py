@@ -35,10 +35,8 @@ def shipped() -> KeyedVectors:
 
 
 def _embed(texts: list[str]) -> np.ndarray:
-    from supportgraph.embedding.e5 import embed_queries, embed_query
+    from supportgraph.embedding.e5 import embed_queries
 
-    if len(texts) == 1:  # a turn's message: the KB search of the same text reuses it
-        return embed_query(texts[0]).reshape(1, -1)
     return embed_queries(texts)
 
 
@@ -50,6 +48,12 @@ class E5Features:
         return self
 
     def transform(self, texts: list[str]) -> sp.csr_matrix:
+        if len(texts) == 1:
+            # A turn's message: embedded (the KB search of the same text reuses it), without
+            # reading the training examples' vectors (25 MB in memory) into a serving process.
+            from supportgraph.embedding.e5 import embed_query
+
+            return sp.csr_matrix(embed_query(texts[0]).reshape(1, -1))
         return sp.csr_matrix(shipped().embed(list(texts), _embed))
 
     def fit_transform(self, texts: list[str], y: Any = None) -> sp.csr_matrix:
