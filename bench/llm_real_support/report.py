@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 from _stats import pct  # bench/ is on sys.path when the script runs
@@ -287,6 +288,14 @@ def _one_line(text: str | None, limit: int = 220) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def _examples(
+    by_language: dict[str, Any], key: str, heading: str, line: Callable[[str, Any], str]
+) -> list[str]:
+    """A heading and one line per example kept under `key`, language by language."""
+    found = [(lang, x) for lang, e in by_language.items() if lang != "all" for x in e.get(key, [])]
+    return [f"\n{heading}:\n", *(line(lang, x) for lang, x in found)] if found else []
+
+
 def languages_markdown(by_language: dict[str, Any]) -> str:
     """The per-language table, then examples of model replies in another language and of
     drafts a template replaced."""
@@ -315,45 +324,33 @@ def languages_markdown(by_language: dict[str, Any]) -> str:
             f"| {e['latency_ms']['p50']:.0f} / {e['latency_ms']['p95']:.0f} "
             f"| {called['p50']:.0f} ({called['n']}) |"
         )
-    wrong = [
-        (lang, x)
-        for lang, e in by_language.items()
-        if lang != "all"
-        for x in e["wrong_language_examples"]
-    ]
-    if wrong:
-        rows.append("\nModel-written replies the detector reads as another language:\n")
-        for lang, x in wrong:
-            rows.append(
-                f"- {lang} {x['case']} turn {x['turn']} (read as {x['detected']}): "
-                f"{_one_line(x['reply'])}"
-            )
-    rewritten = [
-        (lang, x)
-        for lang, e in by_language.items()
-        if lang != "all"
-        for x in e.get("rewritten_examples", [])
-    ]
-    if rewritten:
-        rows.append("\nModel-written replies that differ from the offline run's reply:\n")
-        for lang, x in rewritten:
-            rows.append(
-                f'- {lang} {x["case"]} turn {x["turn"]}: "{_one_line(x["reply"], 400)}" '
-                f'(offline: "{_one_line(x["offline"], 160)}")'
-            )
-    refused = [
-        (lang, x)
-        for lang, e in by_language.items()
-        if lang != "all"
-        for x in e["refused_draft_examples"]
-    ]
-    if refused:
-        rows.append("\nDrafts replaced by the template (first ones per language):\n")
-        for lang, x in refused:
-            rows.append(
-                f"- {lang} {x['case']} turn {x['turn']} ({x['reason']}): draft "
-                f'"{_one_line(x["draft"])}"'
-            )
+    rows += _examples(
+        by_language,
+        "wrong_language_examples",
+        "Model-written replies the detector reads as another language",
+        lambda lang, x: (
+            f"- {lang} {x['case']} turn {x['turn']} (read as {x['detected']}): "
+            f"{_one_line(x['reply'])}"
+        ),
+    )
+    rows += _examples(
+        by_language,
+        "rewritten_examples",
+        "Model-written replies that differ from the offline run's reply",
+        lambda lang, x: (
+            f'- {lang} {x["case"]} turn {x["turn"]}: "{_one_line(x["reply"], 400)}" '
+            f'(offline: "{_one_line(x["offline"], 160)}")'
+        ),
+    )
+    rows += _examples(
+        by_language,
+        "refused_draft_examples",
+        "Drafts replaced by the template (first ones per language)",
+        lambda lang, x: (
+            f"- {lang} {x['case']} turn {x['turn']} ({x['reason']}): draft "
+            f'"{_one_line(x["draft"])}"'
+        ),
+    )
     return "\n".join(rows)
 
 
