@@ -16,6 +16,7 @@ from supportgraph.context import Deps, deps_of
 from supportgraph.domain.intents import intent_of
 from supportgraph.domain.state import ConversationState
 from supportgraph.domain.text import normalize
+from supportgraph.nlu.text import BEFORE
 from supportgraph.nlu.vocab import load_vocab
 
 MIN_SCORE = 0.05
@@ -24,10 +25,11 @@ MIN_SCORE = 0.05
 @functools.cache
 def sizing_re() -> re.Pattern[str]:
     """A size or fit question in any served language (vocab `entities.size_words` and
-    `fit_words`), found inside words: "sizes", "fitting", "尺码表"."""
+    `fit_words`), at the start of a word: "sizes", "fitting", "尺码表" (but no "cm" in "acme"
+    or "tg" in "outgoing": the lists of every language are merged)."""
     vocab = load_vocab()
     patterns = [*vocab.words("entities", "size_words"), *vocab.words("entities", "fit_words")]
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    return re.compile(BEFORE + "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")", re.IGNORECASE)
 
 
 def needs_knowledge(state: ConversationState) -> bool:

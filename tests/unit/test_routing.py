@@ -75,6 +75,8 @@ def test_size_advice_is_found_in_every_served_language() -> None:
     for text in questions:
         assert needs_knowledge(state("product_inquiry", text=text)), text
     assert not needs_knowledge(state("product_inquiry", text="Avete delle giacche nere?"))
+    # Another language's short size word inside an English word is none ("tg", "cm").
+    assert not needs_knowledge(state("product_inquiry", text="any outgoing acme stock?"))
 
 
 def test_an_unknown_intent_is_routed_to_act_not_to_the_kb() -> None:
