@@ -78,6 +78,7 @@ class EntityWords:
     postcode_re: re.Pattern[str]  # shapes that are a postcode on their own: "1015 CJ"
     not_order_prefixes: frozenset[str]
     not_names: frozenset[str]  # first words after a name intro that are not names
+    unspaced_not_names: tuple[str, ...]  # those written without spaces: found inside a run
     size_hints: tuple[str, ...]  # words that make a lone "M" a size
     colours: dict[str, str]  # colour word -> catalogue colour
     colour_re: re.Pattern[str]  # any colour word, as a whole word (anywhere in CJK text)
@@ -158,6 +159,7 @@ class EntityWords:
                 [*words("not_order_prefixes"), *NEUTRAL_NOT_ORDER_PREFIXES]
             ),
             not_names=frozenset(normalize(w) for w in words("not_names")),
+            unspaced_not_names=tuple(w for w in words("not_names") if UNSPACED_RE.search(w)),
             size_hints=tuple(words("size_hints")),
             colours=colours,
             colour_re=phrase_re(list(colours)),
@@ -360,11 +362,10 @@ def _name(text: str, words: EntityWords) -> str | None:
     stop = words.name_stops_re.search(candidate)
     candidate = (candidate[: stop.start()] if stop else candidate).strip()
     parts = normalize(candidate).split()
-    unspaced_not_names = (w for w in words.not_names if UNSPACED_RE.search(w))
     if (
         len(candidate) < 2
         or any(p in words.not_names for p in parts)
-        or any(w in candidate for w in unspaced_not_names)
+        or any(w in candidate for w in words.unspaced_not_names)
     ):
         return None
     return candidate

@@ -346,7 +346,7 @@ class IntentClassifier:
 
     @classmethod
     def train(cls, texts: list[str], labels: list[str]) -> IntentClassifier:
-        return cls(fit(build_pipeline(), [prepare(t) for t in texts], labels))
+        return cls(fit(build_pipeline(), model_inputs(texts), labels))
 
     @classmethod
     def load_or_train(
@@ -431,10 +431,10 @@ def _opening(text: str) -> tuple[str, str]:
     """The message's first clause and the rest ("مرحبا" and "أين طلبي؟"); no rest when the
     message is one clause. (A model that learned greetings from e5 vectors reads a short
     message that starts with one as a greeting, whatever follows; the n-grams alone did not.)"""
-    end = _OPENING_END.search(text.strip())
-    if end is None:
-        return text, ""
     stripped = text.strip()
+    end = _OPENING_END.search(stripped)
+    if end is None:
+        return stripped, ""
     return stripped[: end.start()], stripped[end.end() :].strip()
 
 
