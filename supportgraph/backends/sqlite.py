@@ -27,6 +27,7 @@ from supportgraph.backends.protocols import WriteResult
 from supportgraph.backends.sqlite_privacy import SqlitePrivacy
 from supportgraph.domain import rules
 from supportgraph.domain.lookup import (
+    LOOKUP_KEYS_VERSION,
     email_key,
     name_key,
     postcode_key,
@@ -85,6 +86,7 @@ class SqliteStore(RuleStore, SqlitePrivacy):
         self._db.execute("PRAGMA secure_delete=ON")  # freed pages are overwritten (erasure)
         self._db.executescript(SCHEMA)
         self._index_order_keys()
+        self._rekey_customers()
         self._undo_key: str | None = None  # the write whose before-images are being kept
 
     def close(self) -> None:
@@ -133,6 +135,7 @@ class SqliteStore(RuleStore, SqlitePrivacy):
                 )
                 meta = {
                     "schema_version": str(STORE_SCHEMA_VERSION),
+                    "lookup_keys": str(LOOKUP_KEYS_VERSION),
                     "currency": store.currency,
                     "loaded_at": str(time.time()),
                 }
@@ -171,9 +174,8 @@ class SqliteStore(RuleStore, SqlitePrivacy):
 
     async def find_customer_by_name_zip(self, name: str, zip_code: str) -> Customer | None:
         row = self._db.execute(
-            # Rows written before postcodes were keyed hold the postcode as the store spelled it.
-            "SELECT doc FROM customers WHERE name_norm = ? AND zip IN (?, ?)",
-            (name_key(name), postcode_key(zip_code), zip_code.strip()),
+            "SELECT doc FROM customers WHERE name_norm = ? AND zip = ?",
+            (name_key(name), postcode_key(zip_code)),
         ).fetchone()
         return Customer.model_validate_json(row[0]) if row else None
 
@@ -299,6 +301,33 @@ class SqliteStore(RuleStore, SqlitePrivacy):
                 self._db.executemany(
                     "INSERT INTO order_keys VALUES (?,?)", [(reference_key(i), i) for i in ids]
                 )
+
+    def _rekey_customers(self) -> None:
+        """A file whose customer lookup keys an older name_key/postcode_key wrote gets them
+        recomputed from the documents once, at open: "王 小明" saved before CJK names dropped
+        their spaces is still found as "王小明"."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key='lookup_keys'").fetchone()
+            if row and row[0] == str(LOOKUP_KEYS_VERSION):
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = [
+                    _customer_row(Customer.model_validate_json(r[0]))
+                    for r in self._rows("customers")
+                ]
+                self._db.executemany(
+                    "UPDATE customers SET email = ?, name_norm = ?, zip = ? WHERE id = ?",
+                    [(email, name, zip_code, cid) for cid, email, name, zip_code, _ in rows],
+                )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('lookup_keys', ?)",
+                    (str(LOOKUP_KEYS_VERSION),),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def product(self, product_id: str) -> Product | None:
         row = self._db.execute("SELECT doc FROM products WHERE id = ?", (product_id,)).fetchone()

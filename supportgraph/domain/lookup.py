@@ -14,6 +14,12 @@ from supportgraph.domain.text import UNSPACED, normalize
 # A space next to a character of an unspaced script is no part of a name: "田中 花子" is "田中花子".
 _UNSPACED_GAP = re.compile(rf"(?<=[{UNSPACED}])\s+|\s+(?=[{UNSPACED}])")
 
+# Bumped whenever name_key, email_key or postcode_key changes what they return: a backend that
+# stores the keys (SQLite) re-keys its customers once when it opens a file keyed by an older
+# version, so a customer saved before the change is still found by the new key.
+# 2: postcodes keyed by their letters and digits; names drop spaces next to CJK characters.
+LOOKUP_KEYS_VERSION = 2
+
 
 def reference_key(raw: str) -> str:
     """What names a record whatever its spelling: its letters and digits, upper case.

@@ -119,3 +119,30 @@ async def test_a_copy_as_of_a_moment_undoes_later_writes_only(
     rows = sqlite._db.execute("SELECT before FROM write_undo").fetchall()
     assert not any("anna" in (before or "").lower() for (before,) in rows)
     copy.close()
+
+
+async def test_a_file_keyed_by_an_older_version_is_rekeyed_when_opened(
+    tmp_path: Path, full_demo: Store
+) -> None:
+    """A customer saved while names kept the space next to CJK characters and postcodes were
+    stored as spelled is still found by the keys today's lookup computes."""
+    store = full_demo.model_copy(deep=True)
+    customer = store.customers[0]
+    customer.name, customer.zip = "王 小明", "100-0001"
+    path = tmp_path / "old.db"
+    first = SqliteStore(path)
+    first.replace_all(store)
+    # What a file written before the keys changed holds: the old keys, and no version.
+    first._db.execute(
+        "UPDATE customers SET name_norm = ?, zip = ? WHERE id = ?",
+        ("王 小明", "100-0001", customer.id),
+    )
+    first._db.execute("DELETE FROM meta WHERE key = 'lookup_keys'")
+    assert await first.find_customer_by_name_zip("王小明", "1000001") is None
+    first.close()
+
+    reopened = SqliteStore(path)
+    for name, zip_code in (("王小明", "100-0001"), ("王 小明", "1000001")):
+        found = await reopened.find_customer_by_name_zip(name, zip_code)
+        assert found is not None and found.id == customer.id
+    reopened.close()
