@@ -7,6 +7,8 @@ examples, bench/intent_model_cv.py: 83.0% -> 87.7% mean accuracy over the langua
 add, Arabic 82.7 -> 86.2, Chinese 84.9 -> 89.4, Dutch 83.8 -> 88.8). It costs one e5 call
 (~20 ms) a message, so only the full model uses it; the base model stays as it was.
 
+The fraud model that reads the same languages uses the same pipeline (nlu/fraud.py).
+
 The training examples' vectors ship in nlu/data/example_vectors.npz (embedding/keyed.py), so a
 fresh data dir fits the model in seconds instead of embedding 15k examples (~4 minutes).
 Regenerate after changing the examples (a unit test fails until you do):
@@ -66,15 +68,23 @@ class E5Features:
         return self
 
 
+def training_texts() -> set[str]:
+    """Every text a model that reads e5 is fitted on: the intent examples (the full intent
+    model) and the fraud reports (the full fraud model, nlu/fraud.py)."""
+    from supportgraph.nlu.fraud import training_set
+    from supportgraph.nlu.intents import read_examples
+
+    return set(read_examples().texts) | set(training_set()[0])
+
+
 def write() -> int:
     """Embed every training example and write the vectors file; the number of examples."""
     from supportgraph.embedding.e5 import embed_queries
-    from supportgraph.nlu.intents import read_examples
 
     def batches(texts: list[str]) -> np.ndarray:
         return np.vstack([embed_queries(texts[i : i + 256]) for i in range(0, len(texts), 256)])
 
-    texts = sorted(set(read_examples().texts))
+    texts = sorted(training_texts())
     # Vectors already in the file are kept (e5 gives a text the same vector every time).
     save(VECTORS_FILE, texts, shipped().embed(texts, batches), MODEL_ID, bits=8)
     return len(texts)
