@@ -22,7 +22,14 @@ _ids = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("sgdata")
+    made = tmp_path_factory.mktemp("sgdata")
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # The test workers of one run share fitted models (nlu/model_cache.py locks each fit),
+        # so the two cores fit each model once instead of twice side by side.
+        shared = tmp_path_factory.getbasetemp().parent / "models"
+        shared.mkdir(exist_ok=True)
+        (made / "models").symlink_to(shared, target_is_directory=True)
+    return made
 
 
 @pytest.fixture(scope="session")
