@@ -23,11 +23,14 @@ _ids = itertools.count(1)
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     made = tmp_path_factory.mktemp("sgdata")
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        # The test workers of one run share fitted models (nlu/model_cache.py locks each fit),
-        # so the two cores fit each model once instead of twice side by side.
-        shared = tmp_path_factory.getbasetemp().parent / "models"
-        shared.mkdir(exist_ok=True)
+    # The test workers of one run share fitted models (nlu/model_cache.py locks each fit), so
+    # the two cores fit each model once instead of twice side by side; CI names the cache
+    # (SUPPORTGRAPH_TEST_MODELS) so its eval gate reads the same models afterwards.
+    shared = os.environ.get("SUPPORTGRAPH_TEST_MODELS")
+    if shared is None and os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = str(tmp_path_factory.getbasetemp().parent / "models")
+    if shared:
+        Path(shared).mkdir(parents=True, exist_ok=True)
         (made / "models").symlink_to(shared, target_is_directory=True)
     return made
 
