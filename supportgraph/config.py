@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from supportgraph.backends.pgdb import is_postgres_url
 from supportgraph.domain.policy import ReturnWindow
 from supportgraph.llm.settings import LLMSettings
 from supportgraph.nlu.vocab import brand_reply_languages
@@ -44,9 +45,14 @@ class Settings(BaseSettings):
     store_path: Path | None = None
     # Which store backend (supportgraph/backends/factory.py): "sqlite" keeps <data_dir>/store.db;
     # "memory" loads the store file into memory and forgets every write on exit (demos, tests).
-    store_backend: Literal["sqlite", "memory"] = "sqlite"
+    store_backend: Literal["sqlite", "memory", "postgres"] = "sqlite"
     # sqlite file path (default: <data_dir>/checkpoints.db)
     checkpointer_url: str | None = None
+    # PostgreSQL mode (env SUPPORTGRAPH_DATABASE_URL=postgresql://user@host/db): conversation
+    # state, transcript, store, handoff queue, write log, locks and rate-limit counters live in
+    # that database, shared by every server worker. None (the default): embedded SQLite files
+    # in data_dir, no server needed.
+    database_url: str | None = None
     # Default: the languages with complete word lists and reply templates (a language folder,
     # supportgraph/languages/<lang>/, or the brand's <brand_dir>/templates/<lang>.json), in vocab
     # rank order. Adding a language adds a folder, not a line here.
@@ -77,7 +83,23 @@ class Settings(BaseSettings):
     identity_secret: SecretStr | None = None
     # Server: API key -> scope (client, agent, admin). Empty: demo mode generates keys at start.
     api_keys: dict[str, str] = Field(default_factory=dict)
-    rate_limit_per_minute: int = 240  # per API key
+    # Rate limits (server/guard.py), requests a minute; counted per worker in the embedded mode,
+    # shared by every worker in PostgreSQL mode. A web chat or a shop's widget shares one client
+    # key among all its customers: the key gets a high ceiling, each end customer a low one.
+    rate_limit_per_minute: int = 6000  # per API key: the whole shop's traffic
+    customer_rate_limit_per_minute: int = 30  # per thread, per X-Customer-Id / X-Session-Id
+    address_rate_limit_per_minute: int = 120  # per source address (X-Forwarded-For if trusted)
+    trust_forwarded_for: bool = False  # behind a proxy that sets X-Forwarded-For
+    # Admission control (server/admission.py): turns admitted per worker process (running or
+    # waiting for their thread). Beyond it a message is answered 503 with Retry-After at once,
+    # so a load balancer or client retries elsewhere instead of queueing for half a minute.
+    max_turns_in_flight: int = Field(default=64, ge=1)
+    retry_after_seconds: int = Field(default=2, ge=1)
+    # Retention (runtime/retention.py, `supportgraph maintenance prune`): per thread keep the
+    # last K checkpoints plus the one that ends each turn; delete threads idle for D days
+    # (None: keep every thread).
+    keep_checkpoints: int = Field(default=10, ge=1)
+    delete_idle_after_days: float | None = None
     # Request bounds, checked by the server's guard before any route sees a request
     # (supportgraph/server/guard.py): 64 KiB is plenty for a 4,000-character message.
     max_body_bytes: int = 64 * 1024
@@ -89,6 +111,10 @@ class Settings(BaseSettings):
     process_locks: bool = False  # set by `serve --workers N>1`: per-thread locks across processes
     demo: bool = False  # keys were generated for this run: the web pages may embed them
     llm: LLMSettings | None = None  # None: offline understanding and templates (the default)
+
+    def postgres_url(self) -> str | None:
+        """The PostgreSQL URL when the settings name one (None: the embedded SQLite mode)."""
+        return self.database_url if is_postgres_url(self.database_url) else None
 
     def resolved_data_dir(self) -> Path:
         path = self.data_dir.expanduser()

@@ -118,3 +118,12 @@ def browser() -> Iterator[object]:
         launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (tests/pg.py)."""
+    from tests.pg import fresh_database
+
+    with fresh_database() as url:
+        yield url

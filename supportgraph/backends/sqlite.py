@@ -13,6 +13,7 @@ customer's data are in `sqlite_privacy.py`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supportgraph.backends.base import RuleStore
+from supportgraph.backends.base import P, RuleStore, T
 from supportgraph.backends.protocols import WriteResult
 from supportgraph.backends.sqlite_privacy import SqlitePrivacy
 from supportgraph.domain import rules
@@ -76,10 +77,21 @@ UNDOABLE = {"orders", "customers", "products", "interactions", "restock_subscrip
 class SqliteStore(RuleStore, SqlitePrivacy):
     """Implements StoreBackend (CRM, orders, inventory) over one SQLite file."""
 
+    blocking_io = True  # sqlite3 calls run in a worker thread (RuleStore._io)
+
+    async def _io(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        def locked() -> T:
+            with self._lock:
+                return call(*args, **kwargs)
+
+        return await asyncio.to_thread(locked)
+
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        # One connection shared by worker threads (RuleStore._io): each call holds the lock, so
+        # a read never runs inside another thread's write transaction.
+        self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=5000")
@@ -167,21 +179,22 @@ class SqliteStore(RuleStore, SqlitePrivacy):
     # -- CRM ----------------------------------------------------------------------------
 
     async def find_customer_by_email(self, email: str) -> Customer | None:
-        row = self._db.execute(
-            "SELECT doc FROM customers WHERE email = ?", (email_key(email.strip()),)
-        ).fetchone()
-        return Customer.model_validate_json(row[0]) if row else None
+        return await self._io(self._customer_where, "email = ?", (email_key(email.strip()),))
 
     async def find_customer_by_name_zip(self, name: str, zip_code: str) -> Customer | None:
-        row = self._db.execute(
-            "SELECT doc FROM customers WHERE name_norm = ? AND zip = ?",
-            (name_key(name), postcode_key(zip_code)),
-        ).fetchone()
+        keys = (name_key(name), postcode_key(zip_code))
+        return await self._io(self._customer_where, "name_norm = ? AND zip = ?", keys)
+
+    def _customer_where(self, where: str, params: tuple[str | None, ...]) -> Customer | None:
+        row = self._db.execute(f"SELECT doc FROM customers WHERE {where}", params).fetchone()
         return Customer.model_validate_json(row[0]) if row else None
 
     # -- orders -------------------------------------------------------------------------
 
     async def list_orders(self, customer_id: str) -> list[Order]:
+        return await self._io(self._orders_of, customer_id)
+
+    def _orders_of(self, customer_id: str) -> list[Order]:
         rows = self._db.execute(
             "SELECT doc FROM orders WHERE customer_id = ? ORDER BY id DESC", (customer_id,)
         ).fetchall()
@@ -190,7 +203,7 @@ class SqliteStore(RuleStore, SqlitePrivacy):
     # -- inventory ----------------------------------------------------------------------
 
     async def list_products(self) -> list[Product]:
-        return self.all_products()
+        return await self._io(self.all_products)
 
     def all_products(self) -> list[Product]:
         return [Product.model_validate_json(r[0]) for r in self._rows("products")]
@@ -412,6 +425,9 @@ class SqliteStore(RuleStore, SqlitePrivacy):
         return report
 
     async def write_applied(self, key: str) -> bool:
+        return await self._io(self._has_write, key)
+
+    def _has_write(self, key: str) -> bool:
         return self._db.execute("SELECT 1 FROM writes WHERE key = ?", (key,)).fetchone() is not None
 
     def writes_log(self) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ class SqlitePrivacy:
     decoded JSON values. Rows are matched in Python, never with a LIKE pattern built from an id."""
 
     _db: sqlite3.Connection
-    _lock: threading.Lock
+    _lock: threading.RLock
 
     def customer_identifiers(self, customer_id: str) -> dict[str, Any] | None:
         """What identifies a customer in text, as the store knows it now and knew it before
