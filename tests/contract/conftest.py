@@ -10,7 +10,7 @@ import pytest
 from supportgraph.backends.loader import load_store_file
 from supportgraph.backends.sqlite import SqliteStore
 from supportgraph.domain.schema import Store
-from tests.contract.stores import BACKENDS, DEMO_STORE, Backend, open_backend
+from tests.contract.stores import BACKENDS, DEMO_STORE, POSTGRES, Backend, open_backend
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,21 @@ def demo(full_demo: Store) -> Store:
     return full_demo.model_copy(
         update={"customers": customers, "orders": orders, "products": products}
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_databases() -> Iterator[None]:
+    """The Postgres databases the suite's stores used are dropped when the session ends."""
+    yield
+    POSTGRES.drop_all()
+
+
+@pytest.fixture(autouse=True)
+def _close_postgres_stores() -> Iterator[None]:
+    """After each test, the Postgres stores it opened (through `store` or open_backend) are
+    closed, and their databases free for the next test."""
+    yield
+    POSTGRES.give_back()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,11 +1,12 @@
-"""One contract suite for every StoreBackend: the SQLite store and the in-memory store.
+"""One contract suite for every StoreBackend: the SQLite, in-memory and PostgreSQL stores.
 
 Each test gets a fresh store loaded with the demo data. Every write is checked by the
 state change it leaves behind (read back through the backend, not taken from its
 result), every refusal by its reason and by proving nothing changed, and every key by
 proving it wrote once. A new backend joins by adding its name to `BACKENDS` (stores.py).
 SQLite's own guarantees (concurrency, a second process, copies as of a moment) are in
-test_sqlite_store.py.
+test_sqlite_store.py, PostgreSQL's (workers sharing a database, erasure) in
+test_postgres_store.py.
 """
 
 from __future__ import annotations
@@ -471,7 +472,7 @@ async def test_refusal_messages_match_between_backends(demo: Store, tmp_path: Pa
         with pytest.raises(WriteRefused) as info:
             await backend.exchange_item("SG-10003", 0, "P2001-5", "k")
         messages.append((info.value.reason, str(info.value)))
-    assert messages[0] == messages[1] == ("out_of_stock", "P2001-5 is out of stock")
+    assert messages == [("out_of_stock", "P2001-5 is out of stock")] * len(BACKENDS)
 
 
 # -- idempotency ----------------------------------------------------------------------------
@@ -607,13 +608,14 @@ async def _script(store: Backend) -> list[Any]:
     return outcomes
 
 
-async def test_the_memory_store_behaves_like_sqlite(demo: Store, tmp_path: Path) -> None:
-    runs = []
+async def test_every_backend_behaves_like_sqlite(demo: Store, tmp_path: Path) -> None:
+    runs = {}
     for kind in BACKENDS:
         backend = open_backend(kind, demo, tmp_path / f"{kind}.db")
         outcomes = await _script(backend)
-        runs.append((outcomes, _scrub(state(backend))))
-    (sqlite_outcomes, sqlite_state), (memory_outcomes, memory_state) = runs
-    assert memory_outcomes == sqlite_outcomes
-    assert memory_state == sqlite_state
+        runs[kind] = (outcomes, _scrub(state(backend)))
+    sqlite_outcomes, sqlite_state = runs["sqlite"]
+    for kind, (outcomes, final_state) in runs.items():
+        assert outcomes == sqlite_outcomes, kind
+        assert final_state == sqlite_state, kind
     assert [o[0] for o in sqlite_outcomes].count("refused") >= 5

@@ -73,5 +73,7 @@ def test_the_backend_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("SUPPORTGRAPH_STORE_BACKEND", "memory")
     assert Settings().store_backend == "memory"
     monkeypatch.setenv("SUPPORTGRAPH_STORE_BACKEND", "postgres")
+    assert Settings().store_backend == "postgres"
+    monkeypatch.setenv("SUPPORTGRAPH_STORE_BACKEND", "oracle")
     with pytest.raises(ValueError, match="store_backend"):
         Settings()
