@@ -18,6 +18,7 @@ from __future__ import annotations
 import typer
 
 from supportgraph.cli import chat, evals, identity, serve
+from supportgraph.cli.db import db_app
 from supportgraph.cli.kb import kb_app
 from supportgraph.cli.replay import replay_app
 from supportgraph.cli.store import store_app
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.add_typer(kb_app, name="kb")
 app.add_typer(store_app, name="store")
 app.add_typer(replay_app, name="replay")
+app.add_typer(db_app, name="db")
 
 app.command()(chat.send)
 app.command()(chat.chat)

@@ -36,7 +36,7 @@ from supportgraph.domain.identity import (
 from supportgraph.domain.records import TurnRecord
 from supportgraph.graph.builder import compile_graph
 from supportgraph.nlu.text import clean_message
-from supportgraph.runtime.checkpointer import open_sqlite
+from supportgraph.runtime.databases import open_conversations
 from supportgraph.runtime.errors import (
     InvalidMessage,
     MessageTooLong,
@@ -132,27 +132,22 @@ class SupportAgent:
     async def open(
         cls, settings: Settings | None = None, **overrides: Any
     ) -> AsyncIterator[SupportAgent]:
-        """Open with embedded defaults (demo brand, SQLite, Chroma) or the given settings."""
+        """Open with embedded defaults (demo brand, SQLite, Chroma) or the given settings;
+        with `settings.postgres_url()`, conversations live in that PostgreSQL database."""
         settings = settings or Settings(**overrides)
         store = open_store(settings)
-        deps = await Deps.from_settings(settings, store)
-        saver, conn = await open_sqlite(settings.checkpoint_path())
-        transcript = await Transcript.open(settings.checkpoint_path())
         try:
-            # Several server workers share the database: lock threads across processes too.
-            locks = ThreadLocks(transcript if settings.process_locks else None)
-            await locks.setup()
-            agent = cls(deps, compile_graph(saver), transcript, locks)
-            try:
-                await agent.recover_all()
-                yield agent
-            finally:
-                # Streamed turns whose caller left still commit before the databases close.
-                await asyncio.gather(*agent._streaming, return_exceptions=True)
-                agent._close_branches()
+            deps = await Deps.from_settings(settings, store)
+            async with open_conversations(settings) as db:
+                agent = cls(deps, compile_graph(db.checkpointer), db.transcript, db.locks)
+                try:
+                    await agent.recover_all()
+                    yield agent
+                finally:
+                    # Streamed turns whose caller left still commit before the databases close.
+                    await asyncio.gather(*agent._streaming, return_exceptions=True)
+                    agent._close_branches()
         finally:
-            await transcript.close()
-            await conn.close()
             store.close()
 
     def _close_branches(self) -> None:
@@ -235,7 +230,8 @@ class SupportAgent:
                 if earlier is not None:
                     return self._same_message(earlier, message)
             recovered = None
-            if self.settings.process_locks or thread_id in self._unfinished:
+            # Other workers share the threads: any of them may have left this one unfinished.
+            if self._locks.shared or thread_id in self._unfinished:
                 recovered = await self._recover(thread_id)
             if recovered is not None and recovered.customer_text == message:
                 if client_message_id in (None, recovered.client_message_id):

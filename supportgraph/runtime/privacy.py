@@ -55,6 +55,13 @@ CHECKPOINT_COLUMNS = (
     ("checkpoints", "metadata"),
     ("writes", "value"),
 )
+# LangGraph's Postgres saver: its tables live in the transcript's database (one pool).
+POSTGRES_CHECKPOINT_COLUMNS = (
+    ("checkpoints", "checkpoint"),
+    ("checkpoints", "metadata"),
+    ("checkpoint_blobs", "blob"),
+    ("checkpoint_writes", "blob"),
+)
 PAGE = 500  # rows read per lock hold: a scan never blocks conversations for long
 PHONE_RE = re.compile(r"\+?\d(?:[\s().\-/]{0,2}\d){6,}")
 
@@ -217,8 +224,11 @@ async def threads_naming(agent: Any, matcher: Matcher) -> set[str]:
         if customer == matcher.customer_id
     }
     sources = [(transcript, table, column) for table, column in TRANSCRIPT_COLUMNS]
-    saver = agent._graph.checkpointer
-    sources += [(saver, table, column) for table, column in CHECKPOINT_COLUMNS]
+    if transcript.dialect == "postgres":
+        sources += [(transcript, t, c) for t, c in POSTGRES_CHECKPOINT_COLUMNS]
+    else:
+        saver = agent._graph.checkpointer
+        sources += [(saver, table, column) for table, column in CHECKPOINT_COLUMNS]
     for owner, table, column in sources:
         async for thread_id, value in _scan(owner, table, column):
             if thread_id not in found and matcher.stored(value):
@@ -229,6 +239,11 @@ async def threads_naming(agent: Any, matcher: Matcher) -> set[str]:
 async def _scan(owner: Any, table: str, column: str) -> AsyncIterator[tuple[str, Any]]:
     """(thread_id, column) of every row, a page at a time under the owner's lock (the
     transcript and the checkpointer serialise every use of their connection)."""
+    scan = getattr(owner, "scan", None)
+    if scan is not None:  # the transcript, on either engine (Transcript.scan)
+        async for item in scan(table, column):
+            yield item
+        return
     conn = owner.conn
     lock = getattr(owner, "lock", None) or contextlib.nullcontext()
     async with lock, conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)) as cur:
@@ -294,8 +309,12 @@ async def erase_customer(agent: Any, customer_id: str) -> bool:
             finally:
                 copy.close()
     store = privacy_store(agent)
-    store.erase_customer(customer_id, found.matcher, found.threads)
-    truncated = [store.checkpoint_wal(), await checkpoint_conversations(agent)]
+    # The store's calls block (sqlite3, psycopg): in a worker thread, off the event loop.
+    await asyncio.to_thread(store.erase_customer, customer_id, found.matcher, found.threads)
+    truncated = [
+        await asyncio.to_thread(store.checkpoint_wal),
+        await checkpoint_conversations(agent),
+    ]
     if not all(truncated):
         # The erased rows are overwritten in the databases; old WAL frames go at the next
         # checkpoint SQLite runs by itself or at a clean shutdown.

@@ -21,4 +21,8 @@ def sandbox_settings(base: Settings, directory: Path, **updates: Any) -> Setting
         if not link.exists():
             (shared / name).mkdir(parents=True, exist_ok=True)
             link.symlink_to((shared / name).resolve(), target_is_directory=True)
-    return base.model_copy(update={"data_dir": directory, "checkpointer_url": None, **updates})
+    # Everything local: a sandbox never writes to a shared PostgreSQL database.
+    local: dict[str, Any] = {"data_dir": directory, "checkpointer_url": None, "database_url": None}
+    if base.store_backend == "postgres":
+        local["store_backend"] = "sqlite"
+    return base.model_copy(update={**local, **updates})

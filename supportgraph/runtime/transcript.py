@@ -1,11 +1,11 @@
 """The full transcript: every TurnRecord of every thread, written once per turn.
 
 Checkpointed state keeps only a bounded window, so history, replay and exports read
-from here. It lives in the checkpoint database file but has its own connection: the
-checkpointer commits on its own schedule, and a commit from another coroutine landing
-inside one of our transactions (or while an `INSERT ... RETURNING` cursor is open) failed
-with "cannot commit transaction - SQL statements in progress" under concurrent load.
-Every use of the connection holds `self.lock`, so each statement sequence runs alone.
+from here. It lives beside the checkpoints: in the checkpoint database file (its own
+connection: the checkpointer commits on its own schedule) or in the PostgreSQL database
+(the checkpointer's connection pool). The SQL is written once, with `?` placeholders, for
+both engines; `sqldb.py` runs it (SqliteDb, PostgresDb). The Postgres tables are created by
+versioned migrations (`MIGRATIONS`, component "transcript"), the SQLite ones by `SCHEMA`.
 
 A turn is written atomically: the customer's message is first kept in `sg_inflight`
 (committed before the graph runs); the record, its node steps, the thread summary, the
@@ -15,18 +15,20 @@ message whose in-flight row survives a crash is recovered by the agent on restar
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
+from supportgraph.backends.pgdb import Migration
 from supportgraph.domain.records import TurnRecord
+from supportgraph.runtime.sqldb import Params, PostgresDb, SqlDb, SqliteDb, SqlRunner
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sg_turns (
@@ -56,6 +58,63 @@ CREATE TABLE IF NOT EXISTS sg_branches (
     from_turn INTEGER NOT NULL, store_path TEXT NOT NULL, origin_started_at REAL NOT NULL,
     clock_offset REAL NOT NULL, created_at REAL NOT NULL);
 """
+# The same tables in PostgreSQL (BLOB -> BYTEA, REAL -> DOUBLE PRECISION), as versioned steps:
+# never edit an applied step, add one.
+MIGRATIONS = [
+    Migration(
+        1,
+        "transcript tables",
+        """
+CREATE TABLE sg_turns (
+    thread_id TEXT NOT NULL, seq INTEGER NOT NULL, turn INTEGER NOT NULL,
+    author TEXT NOT NULL, record TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (thread_id, seq));
+CREATE TABLE sg_threads (
+    thread_id TEXT PRIMARY KEY, created_at DOUBLE PRECISION NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL, turns INTEGER NOT NULL DEFAULT 0, language TEXT,
+    last_intent TEXT, escalation TEXT, customer_id TEXT);
+CREATE INDEX sg_threads_updated ON sg_threads (updated_at DESC);
+CREATE TABLE sg_handoffs (
+    thread_id TEXT PRIMARY KEY, status TEXT NOT NULL, priority TEXT, reason TEXT,
+    summary TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL, claimed_by TEXT);
+CREATE TABLE sg_steps (
+    thread_id TEXT NOT NULL, turn INTEGER NOT NULL, seq INTEGER NOT NULL, steps BYTEA NOT NULL,
+    PRIMARY KEY (thread_id, seq));
+CREATE TABLE sg_thread_meta (
+    thread_id TEXT PRIMARY KEY, owner TEXT, metadata TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL);
+CREATE TABLE sg_inflight (
+    thread_id TEXT PRIMARY KEY, turn INTEGER NOT NULL, kind TEXT NOT NULL,
+    payload TEXT NOT NULL, client_message_id TEXT, received_at DOUBLE PRECISION NOT NULL);
+CREATE TABLE sg_message_ids (
+    thread_id TEXT NOT NULL, client_message_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (thread_id, client_message_id));
+CREATE TABLE sg_branches (
+    thread_id TEXT PRIMARY KEY, parent_thread TEXT NOT NULL, parent_checkpoint TEXT,
+    from_turn INTEGER NOT NULL, store_path TEXT NOT NULL,
+    origin_started_at DOUBLE PRECISION NOT NULL, clock_offset DOUBLE PRECISION NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL);
+CREATE INDEX sg_branches_parent ON sg_branches (parent_thread);
+""",
+    ),
+]
+# Every table that holds a thread's rows (delete_thread empties them all).
+TABLES = (
+    "sg_turns",
+    "sg_threads",
+    "sg_handoffs",
+    "sg_thread_meta",
+    "sg_steps",
+    "sg_branches",
+    "sg_inflight",
+    "sg_message_ids",
+)
+# A copied record names its new thread: the one statement the two engines spell differently.
+RETHREAD_RECORD = {
+    "sqlite": "json_set(record, '$.thread_id', ?)",
+    "postgres": "jsonb_set(record::jsonb, '{thread_id}', to_jsonb(?::text))::text",
+}
 BRANCH_FIELDS = (
     "thread_id",
     "parent_thread",
@@ -70,65 +129,60 @@ PRIORITY_RANK = (
     "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
 )
 
-
-BUSY_TIMEOUT_MS = 10_000
+# The checkpointer's tables in PostgreSQL (the same database): an erasure vacuums them too.
+POSTGRES_CHECKPOINT_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
 
 
 class Transcript:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.conn = conn
-        self.lock = asyncio.Lock()
+    def __init__(self, db: SqlDb) -> None:
+        self.db = db
+        # The SQLite connection and its lock (privacy scans and the crash tests use them); on
+        # PostgreSQL the pool, which is also the checkpointer's `conn`.
+        self.conn: Any = db.conn if isinstance(db, SqliteDb) else getattr(db, "pool", None)
+        self.lock: Any = db.lock if isinstance(db, SqliteDb) else None
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
 
     @classmethod
     async def open(cls, path: Path) -> Transcript:
-        """Its own connection to the database file, in autocommit mode: transactions are
-        explicit (`transaction()`), so nothing commits half of one."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA secure_delete=ON")
-        transcript = cls(conn)
+        """On the SQLite database file (its own connection), with its tables."""
+        transcript = cls(await SqliteDb.open(path))
         await transcript.setup()
         return transcript
 
+    @classmethod
+    def on_postgres(cls, pool: AsyncConnectionPool[Any]) -> Transcript:
+        """On a PostgreSQL pool whose database has the transcript's migrations applied
+        (`supportgraph.backends.pgdb.migrate(url, "transcript", MIGRATIONS)`)."""
+        return cls(PostgresDb(pool))
+
     async def close(self) -> None:
-        await self.conn.close()
+        await self.db.close()
 
     async def setup(self) -> None:
-        async with self.lock:
-            await self.conn.executescript(SCHEMA)
-            await self.conn.commit()
+        if self.db.dialect == "sqlite":  # Postgres: the migrations made the tables
+            await self.db.executescript(SCHEMA)
 
-    # Each helper is one trip to the connection's thread (execute and fetch together): the
-    # trips, not SQLite, are most of a small query's time.
-    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        async with self.lock:
-            return list(await self.conn.execute_fetchall(sql, tuple(params)))
+    async def _all(self, sql: str, params: Params = ()) -> list[Any]:
+        return await self.db.all(sql, params)
 
-    async def _one(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        rows = await self._all(sql, params)
-        return rows[0] if rows else None
+    async def _one(self, sql: str, params: Params = ()) -> Any:
+        return await self.db.one(sql, params)
 
-    async def run(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """One statement in its own transaction (the connection autocommits); the number of
-        rows it changed."""
-        async with self.lock:
-            cursor = await self.conn.execute(sql, tuple(params))
-            return int(cursor.rowcount)  # a finished statement: closing it is not needed
+    async def run(self, sql: str, params: Params = ()) -> int:
+        """One statement in its own transaction; the number of rows it changed."""
+        return await self.db.run(sql, params)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    def transaction(self) -> AbstractAsyncContextManager[SqlRunner]:
         """All statements inside commit together or not at all."""
-        async with self.lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            await self.conn.execute("COMMIT")
+        return self.db.transaction()
+
+    def scan(self, table: str, column: str) -> AsyncIterator[tuple[str, Any]]:
+        """(thread_id, column) of every row of a table in this database (a page at a time;
+        nothing for a table that does not exist): what an erasure searches."""
+        return self.db.scan(table, column)
 
     async def last_turn(self, thread_id: str) -> int:
         row = await self._one("SELECT turns FROM sg_threads WHERE thread_id = ?", (thread_id,))
@@ -148,7 +202,9 @@ class Transcript:
         """Keep the message before the graph runs: if the process dies mid-turn, the row
         says which message to recover (`inflight`)."""
         await self.run(
-            "INSERT OR REPLACE INTO sg_inflight VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sg_inflight VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(thread_id) DO UPDATE "
+            "SET turn = excluded.turn, kind = excluded.kind, payload = excluded.payload, "
+            "client_message_id = excluded.client_message_id, received_at = excluded.received_at",
             (
                 thread_id,
                 turn,
@@ -199,8 +255,9 @@ class Transcript:
         data = record.model_dump_json()
         async with self.transaction() as conn:
             # The RETURNING row is read in the same trip, under the lock: no statement is left
-            # open for another coroutine's commit to collide with.
-            rows = await conn.execute_fetchall(
+            # open for another coroutine's commit to collide with. Turns on one thread run one
+            # at a time (locks.py), so no other transaction takes the same seq meanwhile.
+            rows = await conn.all(
                 "INSERT INTO sg_turns (thread_id, seq, turn, author, record, created_at) VALUES "
                 "(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM sg_turns WHERE thread_id = ?), "
                 "?, ?, ?, ?) RETURNING seq",
@@ -208,7 +265,7 @@ class Transcript:
             )
             (seq,) = next(iter(rows), (1,))
             if steps:
-                await conn.execute(
+                await conn.run(
                     "INSERT INTO sg_steps VALUES (?, ?, ?, ?)",
                     (
                         record.thread_id,
@@ -220,15 +277,16 @@ class Transcript:
                     ),
                 )
             if client_message_id:
-                await conn.execute(
-                    "INSERT OR IGNORE INTO sg_message_ids VALUES (?, ?, ?)",
+                await conn.run(
+                    "INSERT INTO sg_message_ids VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                     (record.thread_id, client_message_id, seq),
                 )
-            await conn.execute(
+            await conn.run(
                 "INSERT INTO sg_threads (thread_id, created_at, updated_at, turns, language, "
                 "last_intent, escalation, customer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(thread_id) DO UPDATE SET updated_at = excluded.updated_at, "
-                "turns = MAX(turns, excluded.turns), language = excluded.language, "
+                "turns = CASE WHEN excluded.turns > sg_threads.turns THEN excluded.turns "
+                "ELSE sg_threads.turns END, language = excluded.language, "
                 "last_intent = excluded.last_intent, escalation = excluded.escalation, "
                 "customer_id = COALESCE(excluded.customer_id, sg_threads.customer_id)",
                 (
@@ -245,25 +303,22 @@ class Transcript:
             if handoff is not None:
                 await self._change_handoff(conn, record.thread_id, *handoff)
             if recovered:
-                await conn.execute(
+                await conn.run(
                     "UPDATE sg_inflight SET kind = 'recovered', payload = ? WHERE thread_id = ?",
                     (json.dumps({"seq": seq}), record.thread_id),
                 )
             else:
-                await conn.execute(
-                    "DELETE FROM sg_inflight WHERE thread_id = ?", (record.thread_id,)
-                )
+                await conn.run("DELETE FROM sg_inflight WHERE thread_id = ?", (record.thread_id,))
 
     async def take_recovered(self, thread_id: str, seq: int) -> TurnRecord | None:
         """A recovered turn's record, once: the mark is removed as it is handed out."""
         async with self.transaction() as conn:
-            await conn.execute(
+            await conn.run(
                 "DELETE FROM sg_inflight WHERE thread_id = ? AND kind = 'recovered'", (thread_id,)
             )
-            async with conn.execute(
+            row = await conn.one(
                 "SELECT record FROM sg_turns WHERE thread_id = ? AND seq = ?", (thread_id, seq)
-            ) as cur:
-                row = await cur.fetchone()
+            )
         return TurnRecord.model_validate_json(row[0]) if row else None
 
     async def steps(self, thread_id: str) -> dict[int, list[dict[str, Any]]]:
@@ -300,17 +355,8 @@ class Transcript:
 
     async def delete_thread(self, thread_id: str) -> None:
         async with self.transaction() as conn:
-            for table in (
-                "sg_turns",
-                "sg_threads",
-                "sg_handoffs",
-                "sg_thread_meta",
-                "sg_steps",
-                "sg_branches",
-                "sg_inflight",
-                "sg_message_ids",
-            ):
-                await conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
+            for table in TABLES:
+                await conn.run(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
 
     # -- branches (replay forks) ---------------------------------------------------------
 
@@ -340,24 +386,23 @@ class Transcript:
         """Copy a thread's records (and node steps) of turns before `before_turn` to a new
         thread, as the branch's own history; returns how many turns were copied."""
         async with self.transaction() as conn:
-            await conn.execute(
+            await conn.run(
                 "INSERT INTO sg_turns SELECT ?, seq, turn, author, "
-                "json_set(record, '$.thread_id', ?), created_at FROM sg_turns "
+                f"{RETHREAD_RECORD[self.db.dialect]}, created_at FROM sg_turns "
                 "WHERE thread_id = ? AND turn < ?",
                 (target, target, source, before_turn),
             )
-            await conn.execute(
+            await conn.run(
                 "INSERT INTO sg_steps SELECT ?, turn, seq, steps FROM sg_steps "
                 "WHERE thread_id = ? AND turn < ?",
                 (target, source, before_turn),
             )
-            async with conn.execute(
+            turns, created = await conn.one(
                 "SELECT COALESCE(MAX(turn), 0), MIN(created_at) FROM sg_turns WHERE thread_id = ?",
                 (target,),
-            ) as cur:
-                turns, created = await cur.fetchone() or (0, None)
+            ) or (0, None)
             now = time.time()
-            await conn.execute(
+            await conn.run(
                 "INSERT INTO sg_threads (thread_id, created_at, updated_at, turns, language, "
                 "last_intent, escalation, customer_id) SELECT ?, ?, ?, ?, language, last_intent, "
                 "escalation, customer_id FROM sg_threads WHERE thread_id = ?",
@@ -388,12 +433,12 @@ class Transcript:
 
     @staticmethod
     async def _change_handoff(
-        conn: aiosqlite.Connection, thread_id: str, change: str, detail: Any = None
+        conn: SqlRunner, thread_id: str, change: str, detail: Any = None
     ) -> None:
         now = time.time()
         if change == "open":
             summary = detail or {}
-            await conn.execute(
+            await conn.run(
                 "INSERT INTO sg_handoffs VALUES (?, 'open', ?, ?, ?, ?, ?, NULL) "
                 "ON CONFLICT(thread_id) DO UPDATE SET updated_at = excluded.updated_at, "
                 "priority = excluded.priority, reason = excluded.reason, "
@@ -408,9 +453,9 @@ class Transcript:
                 ),
             )
         elif change == "close":
-            await conn.execute("DELETE FROM sg_handoffs WHERE thread_id = ?", (thread_id,))
+            await conn.run("DELETE FROM sg_handoffs WHERE thread_id = ?", (thread_id,))
         else:  # a status: claimed, active; detail is who claimed it
-            await conn.execute(
+            await conn.run(
                 "UPDATE sg_handoffs SET status = ?, claimed_by = COALESCE(?, claimed_by), "
                 "updated_at = ? WHERE thread_id = ?",
                 (change, detail, now, thread_id),
@@ -443,8 +488,8 @@ class Transcript:
         return out
 
     async def checkpoint_wal(self) -> bool:
-        """Fold the write-ahead log into the database file and truncate it to zero bytes (after
-        an erasure: deleted rows must not live on in old WAL frames). False if a reader kept
-        it from finishing."""
-        row = await self._one("PRAGMA wal_checkpoint(TRUNCATE)")
-        return row is not None and row[0] == 0
+        """After an erasure, deleted rows must not live on. SQLite: fold the write-ahead log
+        into the database file and truncate it to zero bytes (False if a reader kept it from
+        finishing). PostgreSQL: VACUUM the transcript's and the checkpointer's tables, so
+        the deleted rows' dead tuples are reclaimed."""
+        return await self.db.vacuum((*TABLES, *POSTGRES_CHECKPOINT_TABLES))
