@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from supportgraph.backends.protocols import StoreBackend
 from supportgraph.config import Settings
+from supportgraph.domain.schema import Product
 from supportgraph.nlu.entities import Catalogue
 from supportgraph.nlu.language import LanguageDetector
 from supportgraph.templates import Templates
@@ -119,10 +120,18 @@ class Deps:
         """Deps for these settings over an opened store (the host opens it, e.g. with
         backends.factory.open_store: nodes import this module, so it names no backend), with
         the brand's templates and the store's catalogue. Models and the KB load on first use."""
+        return cls.with_products(settings, store, await store.list_products())
+
+    @classmethod
+    def with_products(
+        cls, settings: Settings, store: StoreBackend, products: list[Product]
+    ) -> Deps:
+        """As `from_settings`, with the store's products already read (no event loop needed:
+        graph/studio.py builds its Deps in a worker thread)."""
         return cls(
             settings=settings,
             store=store,
-            catalogue=Catalogue.from_products(await store.list_products()),
+            catalogue=Catalogue.from_products(products),
             templates=Templates.for_brand(settings.brand_dir, register=settings.registers),
             currency=store.currency(),
         )

@@ -159,3 +159,36 @@ async def test_a_run_retried_with_the_same_idempotency_key_runs_once(server: str
         f"{server}/v1/threads/{tid}/turns", headers={"Authorization": f"Bearer {CLIENT}"}
     ).json()
     assert [t["turn"] for t in turns] == [1]
+
+
+async def test_the_chat_input_of_langgraph_clients_is_answered_with_an_ai_message(
+    server: str,
+) -> None:
+    client = get_client(url=server, api_key=CLIENT)
+    tid = (await client.threads.create())["thread_id"]
+    values = await client.runs.wait(
+        tid,
+        "supportgraph",
+        input={"messages": [{"type": "human", "content": "Where is my order?"}]},
+    )
+    assert values["intent"] == "order_tracking" and values["awaiting"] == "order_id"
+    reply = values["messages"][-1]
+    assert reply["type"] == "ai" and "order number" in reply["content"] and reply["id"]
+    values = await client.runs.wait(
+        tid,
+        "supportgraph",
+        input={"messages": [{"role": "user", "content": [{"type": "text", "text": "SG-10002"}]}]},
+    )
+    assert values["awaiting"] == "email" and values["slots"]["order_id"] == "SG-10002"
+    humans = [m["content"] for m in values["messages"] if m["type"] == "human"]
+    assert humans == ["Where is my order?", "SG-10002"]
+    async with httpx.AsyncClient(base_url=server, headers={"x-api-key": CLIENT}) as http:
+        for bad, says in [
+            ({"messages": [{"role": "assistant", "content": "hi"}]}, "human/user message"),
+            ({"messages": [{"role": "wizard", "content": "hi"}]}, "unknown message role"),
+            ({}, "input must be"),
+        ]:
+            answer = await http.post(
+                f"/threads/{tid}/runs/wait", json={"assistant_id": "supportgraph", "input": bad}
+            )
+            assert answer.status_code == 422 and says in answer.text, answer.text

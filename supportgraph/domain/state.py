@@ -9,7 +9,9 @@ messages and bounded histories; the full transcript lives in the transcript tabl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
+
+from supportgraph.domain.chat_messages import PENDING_TURN, window_message
 
 # Four exchanges of context; the transcript keeps everything. Fixed, not a setting: the
 # reducer is part of the checkpoint format, and a thread must read the same under every config.
@@ -20,17 +22,40 @@ SENTIMENT_WINDOW = 10
 class Message(TypedDict):
     role: str  # "customer", "bot", "human_agent"
     text: str
-    turn: int
+    turn: int  # PENDING_TURN: a host's input, until detect_language opens its turn
+    # What chat UIs read (domain/chat_messages.py): "human" / "ai", the text, a stable id.
+    type: NotRequired[str]
+    content: NotRequired[str]
+    id: NotRequired[str]
 
 
 MESSAGE_CHARS = 300  # the window is context, not the record: the transcript keeps full text
 
 
-def keep_window(left: list[Message] | None, right: list[Message] | None) -> list[Message]:
-    """Append new messages (text capped) and keep only the last MESSAGE_WINDOW of them."""
-    new = [{**m, "text": m["text"][:MESSAGE_CHARS]} for m in right or []]
-    merged = list(left or []) + new
-    return merged[-MESSAGE_WINDOW:]  # type: ignore[return-value]
+def keep_window(left: list[Message] | None, right: list[Any] | None) -> list[Message]:
+    """Append new messages (text capped) and keep only the last MESSAGE_WINDOW of them.
+
+    New messages may come in any spelling a LangGraph host sends (`{"type": "human",
+    "content": ...}`, `{"role": "user", ...}`, LangChain message objects). A customer message
+    sent that way waits with PENDING_TURN; the same message with its turn, from
+    detect_language, takes its place instead of being appended twice."""
+    merged: list[Any] = list(left or [])
+    for raw in right or []:
+        message = window_message(raw)
+        if message["turn"] != PENDING_TURN:  # a pending message is the turn's text: kept whole
+            text = message["text"][:MESSAGE_CHARS]
+            message.update(text=text, content=text)
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.get("turn") == PENDING_TURN
+            and message["role"] == last["role"] == "customer"
+            and message["turn"] != PENDING_TURN
+        ):
+            merged[-1] = message
+        else:
+            merged.append(message)
+    return merged[-MESSAGE_WINDOW:]
 
 
 def keep_sentiments(left: list[float] | None, right: list[float] | None) -> list[float]:
@@ -44,6 +69,8 @@ class TurnInput(TypedDict, total=False):
     now: float  # wall-clock seconds; injectable so time-based rules are testable
     turn: int
     thread_id: str  # idempotency keys of writes are derived from it
+    # Instead of `text`, the chat input LangGraph hosts send: the last human message is the text.
+    messages: list[Any]
 
 
 @dataclass
@@ -58,6 +85,9 @@ class ConversationState:
     text: str = ""
     now: float = 0.0
     turn: int = 0
+    # The turn detect_language opened last. An input that names no turn (LangGraph's own
+    # server sends only the message) leaves `turn` at this value: the new turn is one more.
+    opened_turn: int = 0
     # --- conversation memory (bounded)
     messages: Annotated[list[Message], keep_window] = field(default_factory=list)
     sentiment_history: Annotated[list[float], keep_sentiments] = field(default_factory=list)

@@ -44,8 +44,14 @@ def route_after_escalate(state: ConversationState) -> str:
     return "retrieve" if needs_knowledge(state) else "act"
 
 
-def build_graph() -> StateGraph[Any, Any, Any, Any]:
-    graph = StateGraph(ConversationState, context_schema=Deps, input_schema=TurnInput)
+def build_graph() -> StateGraph[ConversationState, Deps, TurnInput, ConversationState]:
+    # No `context_schema=Deps`: LangGraph coerces a declared schema from whatever context a host
+    # passes (`Deps(**{})` from LangGraph's server fails before the first node). The hosts pass
+    # a built Deps (SupportAgent, graph/studio.py) and nodes check it (context.deps_of); the
+    # annotation keeps mypy checking the nodes' Runtime[Deps].
+    graph: StateGraph[ConversationState, Deps, TurnInput, ConversationState] = StateGraph(
+        ConversationState, input_schema=TurnInput
+    )
     graph.add_node("detect_language", detect_language)
     graph.add_node("understand", understand)
     graph.add_node("escalate", escalate)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
 from supportgraph.context import Deps, deps_of
+from supportgraph.domain.chat_messages import PENDING_TURN
 from supportgraph.domain.state import ConversationState
 from supportgraph.domain.text import plain_forms
 from supportgraph.nlu.text import word_count
@@ -21,11 +23,45 @@ from supportgraph.nlu.text import word_count
 MIN_OWN_WORDS = 3
 
 
+def open_turn(state: ConversationState, clock: float, run_thread: str | None) -> dict[str, Any]:
+    """This turn's number, clock and thread id.
+
+    SupportAgent names all three in the input. A host that sends only the message (LangGraph's
+    own server, an SDK client) leaves the previous turn's values in state: the turn is then the
+    next one, the clock is read now, and the thread is the run's own (its config), so the
+    idempotency keys of writes, `<thread>:<turn>:<tool>`, never repeat within or across threads.
+    """
+    if state.turn > state.opened_turn:  # the input named this turn
+        return {
+            "turn": state.turn,
+            "now": state.now or clock,
+            "thread_id": state.thread_id or run_thread or "",
+        }
+    return {"turn": state.opened_turn + 1, "now": clock, "thread_id": run_thread or state.thread_id}
+
+
+def run_thread_id() -> str | None:
+    """The thread id of the running graph's config (None outside a checkpointed run)."""
+    try:
+        thread = get_config().get("configurable", {}).get("thread_id")
+    except RuntimeError:  # called outside a runnable context
+        return None
+    return str(thread) if thread else None
+
+
+def turn_text(state: ConversationState, max_chars: int) -> str:
+    """The customer's message: a chat host's pending `messages` input, else `text`."""
+    last = state.messages[-1] if state.messages else None
+    if last is not None and last.get("turn") == PENDING_TURN and last.get("role") == "customer":
+        return last["text"][:max_chars]
+    return state.text
+
+
 async def detect_language(state: ConversationState, runtime: Runtime[Deps]) -> dict[str, Any]:
     deps = deps_of(runtime)
-    text = state.text
-    now = state.now or deps.clock()
-    turn = state.turn or 1
+    text = turn_text(state, deps.settings.max_message_chars)
+    opened = open_turn(state, deps.clock(), run_thread_id())
+    now, turn = opened["now"], opened["turn"]
     previous = state.conversation_language
     # A full-width ｍｉｓａｋｉ＠ｅｘａｍｐｌｅ．ｊｐ is Latin letters, not Chinese text; product
     # names are the shop's words, not the customer's language.
@@ -45,8 +81,9 @@ async def detect_language(state: ConversationState, runtime: Runtime[Deps]) -> d
         reply_language = previous if previous in replyable else deps.settings.default_language
         conversation_language = previous or reply_language
     return {
-        "turn": turn,
-        "now": now,
+        **opened,
+        "text": text,
+        "opened_turn": turn,
         "started_at": state.started_at or now,
         "updated_at": now,
         "language": guess.language,

@@ -10,7 +10,7 @@ A VIP segment raises any escalation to at least high priority.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -22,6 +22,8 @@ from supportgraph.nlu.fraud import fraud_signal
 from supportgraph.nlu.lexicon import legal_term
 from supportgraph.nlu.text import has_text
 from supportgraph.nodes.flows.base import FlowContext
+
+log = logging.getLogger(__name__)
 
 PRIORITY_ORDER = ["low", "medium", "high", "critical"]
 
@@ -79,9 +81,12 @@ async def _transfer(
         "priority": priority,
         "key": f"{state.thread_id}:{state.turn}:transfer",
     }
-    # The handoff itself must not fail because the CRM log did: the failure is recorded.
-    with contextlib.suppress(Exception):
+    # The handoff itself must not fail because the CRM log did; the failure is logged, not
+    # hidden (a host refusing a blocking call must show up).
+    try:
         await ctx.call_tool("transfer_to_human", args, lambda r: "transferred")
+    except Exception:
+        log.exception("the CRM transfer log failed on thread %s", state.thread_id)
     return ctx.recorded_calls()
 
 

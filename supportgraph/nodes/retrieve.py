@@ -6,6 +6,7 @@ narrowing by topic makes a small English-leaning embedding model reliable in fou
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 from typing import Any
@@ -51,7 +52,10 @@ async def retrieve(state: ConversationState, runtime: Runtime[Deps]) -> dict[str
     deps = deps_of(runtime)
     intent = intent_of(state.intent)
     topics = list(intent.topics) if intent is not None and intent.topics else None
-    hits = deps.kb.search(state.text[:500], state.reply_language, topics, k=2)
+    # Chroma's calls block (files, its sqlite): in a worker thread, off the event loop.
+    hits = await asyncio.to_thread(
+        deps.kb.search, state.text[:500], state.reply_language, topics, k=2
+    )
     kept = [h for h in hits if h.score >= MIN_SCORE][:1]
     return {
         "retrieved": [h.id for h in kept],

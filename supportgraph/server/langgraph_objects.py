@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from supportgraph.domain.chat_messages import with_chat_fields
 from supportgraph.runtime.agent import SupportAgent
 
 ASSISTANT_ID = "supportgraph"
@@ -47,9 +48,18 @@ def interrupts(items: Any) -> list[dict[str, Any]]:
     return [{"value": i.value, "id": i.id} for i in items]
 
 
+def values_of(snapshot: Any) -> dict[str, Any]:
+    """The state's values; each window message also as chat UIs read it (`type`, `content`,
+    `id`: threads checkpointed before those fields existed get them here)."""
+    values = dict(snapshot.values)
+    if "messages" in values:
+        values["messages"] = [with_chat_fields(m) for m in values["messages"]]
+    return values
+
+
 def state(snapshot: Any, thread_id: str) -> dict[str, Any]:
     return {
-        "values": dict(snapshot.values),
+        "values": values_of(snapshot),
         "next": list(snapshot.next),
         "tasks": [
             {
@@ -80,7 +90,7 @@ async def thread(agent: SupportAgent, thread_id: str, meta: dict[str, Any]) -> d
         "updated_at": now(),
         "metadata": meta["metadata"],
         "status": "interrupted" if snapshot.interrupts else "idle",
-        "values": dict(snapshot.values),
+        "values": values_of(snapshot),
         "config": {},
         "interrupts": {t.id: interrupts(t.interrupts) for t in snapshot.tasks if t.interrupts},
     }
@@ -89,7 +99,7 @@ async def thread(agent: SupportAgent, thread_id: str, meta: dict[str, Any]) -> d
 async def final_values(agent: SupportAgent, thread_id: str) -> dict[str, Any]:
     """The thread's values after a run, with `__interrupt__` while it waits for a human."""
     snapshot = await agent.snapshot(thread_id)
-    values = dict(snapshot.values)
+    values = values_of(snapshot)
     if snapshot.interrupts:
         values["__interrupt__"] = interrupts(snapshot.interrupts)
     return values

@@ -13,6 +13,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints, is_typedd
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from supportgraph.domain.chat_messages import BadChatMessage, last_customer_text
 from supportgraph.domain.state import ConversationState
 
 # The stream modes runs.stream serves; the SDK knows more, which this server does not stream.
@@ -70,7 +71,33 @@ class ThreadStateUpdate(LangGraphBody):
 
 
 class RunInput(LangGraphBody):
-    text: str = Field(description="The customer's message")
+    """`{"text": ...}`, or the chat input LangGraph chat UIs and SDK users send: `{"messages":
+    [{"type": "human", "content": ...}]}` (or `{"role": "user", ...}`, content a string or
+    text blocks); the last human message is the customer's message."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"text": "Where is my order?"},
+                {"messages": [{"type": "human", "content": "Where is my order?"}]},
+            ]
+        }
+    )
+    text: str | None = Field(default=None, description="The customer's message")
+    messages: list[dict[str, Any]] | None = Field(
+        default=None, max_length=100, description="Chat messages; the last human one is read"
+    )
+
+    def customer_text(self) -> str:
+        """The customer's message, or BadChatMessage saying what is wrong with the input."""
+        if self.text is not None:
+            return self.text
+        if self.messages is None:
+            raise BadChatMessage(
+                'input must be {"text": "<customer message>"} or '
+                '{"messages": [{"type": "human", "content": "<customer message>"}]}'
+            )
+        return last_customer_text(self.messages)
 
 
 class RunCommand(LangGraphBody):

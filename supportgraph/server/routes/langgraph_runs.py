@@ -18,12 +18,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from supportgraph.domain.chat_messages import BadChatMessage
 from supportgraph.runtime.agent import InvalidMessage, NoPendingHandoff
 from supportgraph.server import langgraph_objects as objects
 from supportgraph.server.auth import Caller
 from supportgraph.server.dependencies import agent_of, needs, own_thread
 from supportgraph.server.errors import refused
-from supportgraph.server.langgraph_schemas import RunCreate
+from supportgraph.server.langgraph_schemas import RunCreate, RunInput
 from supportgraph.server.routes.langgraph import NOT_FOUND
 from supportgraph.server.schemas import error_responses
 
@@ -54,9 +55,10 @@ async def start_run(
             raise HTTPException(409, str(exc)) from exc
         except InvalidMessage as exc:
             raise refused(exc) from exc
-    text = body.input.text if body.input else None
-    if not isinstance(text, str):
-        raise HTTPException(422, 'input must be {"text": "<customer message>"}')
+    try:
+        text = (body.input or RunInput()).customer_text()
+    except BadChatMessage as exc:
+        raise HTTPException(422, str(exc)) from exc
     # LangGraph clients may send an Idempotency-Key too: a retried run replays nothing.
     message_id = request.headers.get("idempotency-key") or None
     if message_id is not None and len(message_id) > 200:
