@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     # last K checkpoints plus the one that ends each turn; delete threads idle for D days
     # (None: keep every thread).
     keep_checkpoints: int = Field(default=10, ge=1)
+    # Turns write one checkpoint each, the one replay forks a turn from: keep those of the
+    # newest N turns only (older turns stay in the transcript, replay and timeline, but can no
+    # longer be forked). None: every turn's checkpoint, so any turn can be forked.
+    keep_turn_checkpoints: int | None = Field(default=None, ge=1)
     delete_idle_after_days: float | None = None
     # Request bounds, checked by the server's guard before any route sees a request
     # (supportgraph/server/guard.py): 64 KiB is plenty for a 4,000-character message.

@@ -37,11 +37,16 @@ def running_server(
     data_dir: Path,
     shared: Path | None = None,
     rate_limit: int = 100_000,
+    customer_rate_limit: int = 0,
+    address_rate_limit: int = 0,
     demo: bool = True,
     workers: int = 1,
     env: dict[str, str] | None = None,
+    ready_within: float = 90,
 ) -> Iterator[str]:
-    """Start the server, wait until it is ready, yield its base URL, stop it."""
+    """Start the server, wait until it is ready, yield its base URL, stop it. The rate limits
+    per key, per conversation/customer and per address are off or huge unless a test sets
+    them (`env` may set any other setting)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     if shared is not None:  # reuse the session's trained model and KB index
         for name in ("models", "kb"):
@@ -55,6 +60,8 @@ def running_server(
         "SUPPORTGRAPH_API_KEYS": json.dumps(KEYS),
         "SUPPORTGRAPH_DEMO": "true" if demo else "false",
         "SUPPORTGRAPH_RATE_LIMIT_PER_MINUTE": str(rate_limit),
+        "SUPPORTGRAPH_CUSTOMER_RATE_LIMIT_PER_MINUTE": str(customer_rate_limit),
+        "SUPPORTGRAPH_ADDRESS_RATE_LIMIT_PER_MINUTE": str(address_rate_limit),
         **(env or {}),
     }
     log = (data_dir / "server.log").open("w")
@@ -75,7 +82,7 @@ def running_server(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 90
+        deadline = time.time() + ready_within
         while time.time() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(
@@ -88,7 +95,7 @@ def running_server(
                 pass
             time.sleep(0.3)
         else:
-            raise RuntimeError("server did not become ready in 90 s")
+            raise RuntimeError(f"server did not become ready in {ready_within:.0f} s")
         PIDS[url] = proc.pid
         yield url
     finally:

@@ -124,7 +124,7 @@ class PostgresStore(RuleStore, PostgresPrivacy):
 
     blocking_io = True  # psycopg calls run in a worker thread (RuleStore._io)
 
-    def __init__(self, url: str, min_connections: int = 1, max_connections: int = 4) -> None:
+    def __init__(self, url: str, min_connections: int = 1, max_connections: int = 3) -> None:
         if not is_postgres_url(url):
             raise ValueError("PostgresStore needs a postgresql:// URL")
         from psycopg_pool import ConnectionPool

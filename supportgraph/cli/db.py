@@ -37,12 +37,21 @@ def _postgres_url(database_url: str | None) -> str:
     return str(url)
 
 
+def upgrade_all(url: str) -> list[tuple[str, str]]:
+    """Every component's missing migrations: the runtime's (store, transcript, checkpointer)
+    and the server's rate-limit counters (the runtime cannot import the server)."""
+    from supportgraph.runtime.databases import upgrade
+    from supportgraph.server.rate_limits import COMPONENT
+    from supportgraph.server.rate_limits import upgrade as upgrade_rate_limits
+
+    done = upgrade(url)
+    return done + [(COMPONENT, f"{step.version} {step.name}") for step in upgrade_rate_limits(url)]
+
+
 @db_app.command("upgrade")
 def db_upgrade(database_url: DatabaseUrl = None) -> None:
     """Apply every component's migrations the database does not have yet."""
-    from supportgraph.runtime.databases import upgrade
-
-    applied = upgrade(_postgres_url(database_url))
+    applied = upgrade_all(_postgres_url(database_url))
     for component, step in applied:
         typer.echo(f"{component}: applied {step}")
     if not applied:

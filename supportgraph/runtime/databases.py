@@ -36,9 +36,12 @@ if TYPE_CHECKING:
 
 # Per worker process. The main pool serves short trips (LangGraph's saver takes one
 # connection at a time); the lock pool holds one connection per thread with a turn running
-# in this process: a thread beyond that waits for a free one.
-POOL_SIZE = (1, 8)
-LOCK_POOL_SIZE = (0, 16)
+# in this process: a thread beyond that waits for a free one (a turn is CPU-bound on one core:
+# more than a few at once in one worker only queue there). With the store's pool (3) and the
+# rate limits' (2), a worker opens at most 19 connections: four workers stay well inside
+# PostgreSQL's default max_connections (100) beside the tools that share the server.
+POOL_SIZE = (1, 6)
+LOCK_POOL_SIZE = (0, 8)
 LOCK_WAIT_SECONDS = 300.0  # a lock connection frees up when a turn ends: turns are seconds
 # The store's migrations live with its backend (written separately); skipped when absent.
 STORE_MODULE = "supportgraph.backends.postgres"

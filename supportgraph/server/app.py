@@ -16,11 +16,13 @@ from fastapi import FastAPI
 
 from supportgraph.config import Settings
 from supportgraph.runtime.agent import SupportAgent
-from supportgraph.server.auth import KeyRing, RateLimiter
+from supportgraph.server.admission import install_admission
+from supportgraph.server.auth import KeyRing
 from supportgraph.server.dependencies import SCOPE_CHECKS
 from supportgraph.server.errors import install_error_handlers
 from supportgraph.server.guard import Guard, Limits
 from supportgraph.server.observability import Metrics
+from supportgraph.server.rate_limits import RateLimits
 from supportgraph.server.routes import (
     handoffs,
     langgraph,
@@ -53,12 +55,16 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with SupportAgent.open(settings) as agent:
-            await asyncio.to_thread(agent.warm)
-            for problem in await agent.llm_problems():
-                log.warning("LLM mode: %s (answering offline meanwhile)", problem)
-            app.state.agent = agent
-            yield
+        await rate_limits.open()  # PostgreSQL: its pool and table
+        try:
+            async with SupportAgent.open(settings) as agent:
+                await asyncio.to_thread(agent.warm)
+                for problem in await agent.llm_problems():
+                    log.warning("LLM mode: %s (answering offline meanwhile)", problem)
+                app.state.agent = agent
+                yield
+        finally:
+            await rate_limits.close()
 
     app = FastAPI(
         title="supportgraph",
@@ -71,8 +77,11 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
     # What the routes' dependencies read (server/dependencies.py).
     app.state.settings = settings
     app.state.keyring = keys or KeyRing.from_settings(settings.api_keys, settings.demo)
-    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.metrics = metrics = Metrics()
+    # Rate limits are counted by the Guard (rate_limits.py): per key, conversation, customer
+    # and address.
+    rate_limits = app.state.rate_limits = RateLimits(settings, app.state.keyring)
+    install_admission(app, settings, metrics)  # app.state.admission: turns in flight, 503
 
     # Request ids, the access log, HTTP metrics, size limits and the last-resort JSON 500
     # live in the Guard (guard.py), added last below so that it is the outermost layer.
@@ -82,5 +91,7 @@ def create_app(settings: Settings | None = None, keys: KeyRing | None = None) ->
     document_errors(app, [route for router in ROUTERS for route in router.routes], SCOPE_CHECKS)
     # Last, so outermost: only Starlette's own error wrappers, which never read a body, are
     # outside it, and an exception a route raises reaches the Guard before them.
-    app.add_middleware(Guard, limits=Limits.from_settings(settings), metrics=metrics)
+    app.add_middleware(
+        Guard, limits=Limits.from_settings(settings), metrics=metrics, rate_limits=rate_limits
+    )
     return app

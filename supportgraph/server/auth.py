@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
@@ -65,24 +64,3 @@ class KeyRing:
         if scope is None:
             raise HTTPException(401, "missing or unknown API key (Authorization: Bearer <key>)")
         return Caller(key_id=key_id(key), scope=scope)
-
-
-@dataclass
-class RateLimiter:
-    """Token bucket per API key: `per_minute` requests, refilled continuously."""
-
-    per_minute: int
-    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
-
-    def retry_after(self, key_id: str) -> float:
-        """0 when the request may go ahead, else seconds until it may."""
-        if self.per_minute <= 0:
-            return 0.0
-        now = time.monotonic()
-        tokens, last = self.buckets.get(key_id, (float(self.per_minute), now))
-        tokens = min(float(self.per_minute), tokens + (now - last) * self.per_minute / 60.0)
-        if tokens < 1.0:
-            self.buckets[key_id] = (tokens, now)
-            return (1.0 - tokens) * 60.0 / self.per_minute
-        self.buckets[key_id] = (tokens - 1.0, now)
-        return 0.0

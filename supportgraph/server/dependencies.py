@@ -13,7 +13,7 @@ from fastapi import Depends, HTTPException, Request
 
 from supportgraph.config import Settings
 from supportgraph.runtime.agent import SupportAgent
-from supportgraph.server.auth import Caller, KeyRing, RateLimiter
+from supportgraph.server.auth import Caller, KeyRing
 from supportgraph.server.observability import Metrics
 
 # Each dependency made by `needs` -> the scopes it admits (for the OpenAPI's 403s).
@@ -37,15 +37,8 @@ def keyring_of(request: Request) -> KeyRing:
 
 
 def caller(request: Request) -> Caller:
-    """The API key's owner and scope; 401 without a known key, 429 over the rate limit."""
-    who = keyring_of(request).caller(request)
-    limiter: RateLimiter = request.app.state.limiter
-    wait = limiter.retry_after(who.key_id)
-    if wait > 0:
-        raise HTTPException(
-            429, "rate limit exceeded", headers={"Retry-After": str(max(1, round(wait)))}
-        )
-    return who
+    """The API key's owner and scope; 401 without a known key (rate limits: the Guard)."""
+    return keyring_of(request).caller(request)
 
 
 def needs(*scopes: str) -> Any:

@@ -10,6 +10,9 @@ It refuses, in the project's JSON error shape `{"error": {"code", "message", "re
   body is parsed, a chunked body is counted as it arrives; an excess up to `drain_bytes` is
   read and dropped so the keep-alive connection survives, a larger body is never read and the
   connection closes;
+- 429 with Retry-After a request over one of its rate limits (rate_limits.py: per API key,
+  per conversation and customer, per address), checked once the body is read (so the
+  keep-alive connection survives) and before its JSON is scanned;
 - 422 a JSON body (no content type, or a JSON one) that is not UTF-8, that nests arrays and
   objects deeper than `max_json_depth` (a linear scan, no recursion), or that holds a string
   no UTF-8 encoder accepts (a lone surrogate escape such as "\\ud800"), naming the field.
@@ -36,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from supportgraph.config import Settings
 from supportgraph.server.observability import Metrics, log_event, now_ms
+from supportgraph.server.rate_limits import RateLimits
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 INTERNAL_MESSAGE = "internal error; the conversation is saved, please retry"
@@ -78,9 +82,17 @@ class Limits:
 class Refusal(Exception):
     """A request the guard answers itself. `close`: the body was left unread."""
 
-    def __init__(self, status: int, code: str, message: str, close: bool = False) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        close: bool = False,
+        headers: tuple[tuple[bytes, bytes], ...] = (),
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.close = status, code, message, close
+        self.headers = headers
 
 
 class _Disconnected(Exception):
@@ -129,10 +141,17 @@ def _printable(text: str, width: int = 80) -> str:
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, limits: Limits, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: Limits,
+        metrics: Metrics,
+        rate_limits: RateLimits | None = None,
+    ) -> None:
         self.app = app
         self.limits = limits
         self.metrics = metrics
+        self.rate_limits = rate_limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -247,6 +266,7 @@ class Guard:
                 drained = declared <= limits.drain_bytes and await self._drain(receive, 0)
                 raise self._too_large(close=not drained)
         body = await self._read_body(receive)
+        await self._check_rate(scope)
         if body and (not content_type or b"json" in content_type):
             self._check_json(body)
         # Admitted: what the app sees as X-Request-ID is the id this request is known by.
@@ -282,6 +302,15 @@ class Guard:
             if not message.get("more_body", False):
                 return size <= self.limits.drain_bytes
         return False
+
+    async def _check_rate(self, scope: Scope) -> None:
+        if self.rate_limits is None:
+            return
+        limited = await self.rate_limits.check(scope)
+        if limited is not None:
+            self.metrics.rate_limited.labels(limited.kind).inc()
+            retry = (b"retry-after", str(limited.retry_after).encode("ascii"))
+            raise Refusal(429, "rate_limited", limited.message, headers=(retry,))
 
     def _too_large(self, close: bool) -> Refusal:
         limit = self.limits.body_bytes
@@ -327,6 +356,7 @@ class Guard:
         ]
         if refusal.close:  # an unread body: this connection cannot carry another request
             headers.append((b"connection", b"close"))
+        headers.extend(refusal.headers)
         await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 

@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from supportgraph.domain.records import TurnRecord
 
@@ -73,6 +73,23 @@ class Metrics:
         self.errors = Counter("supportgraph_errors", "Turns that failed", registry=self.registry)
         self.http = Counter(
             "supportgraph_http_requests", "HTTP requests", ["status"], registry=self.registry
+        )
+        # Admission control (admission.py) and rate limits (rate_limits.py): what was refused.
+        self.turns_in_flight = Gauge(
+            "supportgraph_turns_in_flight",
+            "Turns admitted in this worker process: running or waiting for their thread",
+            registry=self.registry,
+        )
+        self.turns_shed = Counter(
+            "supportgraph_turns_shed",
+            "Messages refused with 503 because max_turns_in_flight turns were in flight",
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "supportgraph_rate_limited",
+            "Requests refused with 429, by the limit they went over",
+            ["limit"],
+            registry=self.registry,
         )
 
     def observe(self, record: TurnRecord) -> None:

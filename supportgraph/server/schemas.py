@@ -150,6 +150,7 @@ ERROR_STATUSES = {
     429: "Rate limit exceeded: see Retry-After",
     431: "Request headers too large",
     501: "Not enabled on this server, or not supported by its store",
+    503: "Too many turns in progress: not stored; retry after Retry-After",
 }
 
 

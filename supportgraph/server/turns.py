@@ -1,9 +1,10 @@
 """A customer message over HTTP: the checks before its turn, the turn as JSON or as SSE, and
 what every turn leaves behind (the metrics and one `turn` log line, written in `turn_done`
-for both answers)."""
+for both answers). The routes take the turn's admission slot (admission.py) first."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi import HTTPException, Request
 
 from supportgraph.domain.records import TurnRecord
 from supportgraph.runtime.agent import InvalidMessage, MessageTooLong, SupportAgent
+from supportgraph.server.admission import TurnSlot
 from supportgraph.server.dependencies import metrics_of
 from supportgraph.server.errors import refused
 from supportgraph.server.observability import log_event
@@ -69,16 +71,43 @@ def sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def stream_turn(
+def stream_turn(
+    agent: SupportAgent,
+    thread_id: str,
+    text: str,
+    request: Request,
+    message_id: str | None,
+    slot: TurnSlot,
+) -> AsyncIterator[str]:
+    """The turn as SSE (see `turn_events`), started now in a task that holds the admission
+    `slot` until the turn ends; the answer's body reads what the task writes. The turn
+    completes, and keeps its slot, even if the client goes away or never reads a byte."""
+    chunks: asyncio.Queue[str | None] = asyncio.Queue()
+
+    async def run() -> None:
+        try:
+            async for chunk in turn_events(agent, thread_id, text, request, message_id):
+                chunks.put_nowait(chunk)
+        finally:
+            chunks.put_nowait(None)
+
+    async def body() -> AsyncIterator[str]:
+        while (chunk := await chunks.get()) is not None:
+            yield chunk
+
+    slot.start(run())
+    return body()
+
+
+async def turn_events(
     agent: SupportAgent,
     thread_id: str,
     text: str,
     request: Request,
     message_id: str | None = None,
 ) -> AsyncIterator[str]:
-    """The turn as SSE: `node` events (names and timings, not state), `token`/`reset` in LLM
-    mode (the reply as it is written), then one `turn` (the TurnRecord) or one `error`. The
-    turn completes even if the client goes away (SupportAgent.stream)."""
+    """The turn's SSE events: `node` (names and timings, not state), `token`/`reset` in LLM
+    mode (the reply as it is written), then one `turn` (the TurnRecord) or one `error`."""
     try:
         # The turn is counted and logged when it commits, even if the client has gone.
         turns = agent.stream(

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from supportgraph.domain.chat_messages import BadChatMessage
 from supportgraph.runtime.agent import InvalidMessage, NoPendingHandoff
 from supportgraph.server import langgraph_objects as objects
+from supportgraph.server.admission import SHED_RESPONSE, admit_turn
 from supportgraph.server.auth import Caller
 from supportgraph.server.dependencies import agent_of, needs, own_thread
 from supportgraph.server.errors import refused
@@ -69,7 +70,9 @@ async def start_run(
         raise refused(exc) from exc
 
 
-@router.post("/threads/{thread_id}/runs/wait", responses=error_responses(403, 409))
+@router.post(
+    "/threads/{thread_id}/runs/wait", responses={**error_responses(403, 409), **SHED_RESPONSE}
+)
 async def runs_wait(
     thread_id: str,
     request: Request,
@@ -77,13 +80,12 @@ async def runs_wait(
     who: Caller = needs("client", "agent"),
 ) -> Any:
     agent = agent_of(request)
-    await own_thread(thread_id, who, agent, NOT_FOUND)
-    run_id = str(uuid.uuid4())
-    await start_run(request, thread_id, who, body or RunCreate())
-    return JSONResponse(
-        await objects.final_values(agent, thread_id),
-        headers={"Content-Location": f"/threads/{thread_id}/runs/{run_id}"},
-    )
+    with admit_turn(request):  # beyond max_turns_in_flight: 503 before the database is read
+        await own_thread(thread_id, who, agent, NOT_FOUND)
+        run_id = str(uuid.uuid4())
+        await start_run(request, thread_id, who, body or RunCreate())
+        values = await objects.final_values(agent, thread_id)
+    return JSONResponse(values, headers={"Content-Location": f"/threads/{thread_id}/runs/{run_id}"})
 
 
 @router.post(
@@ -92,7 +94,8 @@ async def runs_wait(
         200: {
             "content": {"text/event-stream": {}},
             "description": "SSE: metadata, then values / updates / messages, or error",
-        }
+        },
+        **SHED_RESPONSE,
     },
 )
 async def runs_stream(
@@ -102,7 +105,6 @@ async def runs_stream(
     who: Caller = needs("client", "agent"),
 ) -> Any:
     agent = agent_of(request)
-    await own_thread(thread_id, who, agent, NOT_FOUND)
     create = body or RunCreate()
     modes = create.modes()
     run_id = str(uuid.uuid4())
@@ -130,12 +132,16 @@ async def runs_stream(
 
     async def events() -> AsyncIterator[str]:
         yield f"event: metadata\ndata: {json.dumps({'run_id': run_id, 'thread_id': thread_id})}\n\n"
-        task = asyncio.create_task(run())
         while (item := await queue.get()) is not None:
             event, data = item
             yield f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
-        await task
 
+    # A slot before anything reads the database (beyond max_turns_in_flight: 503, no stream);
+    # the run starts now, in a task that holds the slot until it ends, even if the client
+    # stops reading.
+    with admit_turn(request) as slot:
+        await own_thread(thread_id, who, agent, NOT_FOUND)
+        slot.start(run())
     return StreamingResponse(
         events(),
         media_type="text/event-stream",

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from supportgraph.domain.records import TurnRecord
 from supportgraph.runtime.agent import VERIFIED_IDENTITY, IdentityTokenError, IdentityTokensDisabled
+from supportgraph.server.admission import SHED_RESPONSE, admit_turn
 from supportgraph.server.auth import Caller
 from supportgraph.server.dependencies import agent_of, needs, own_thread, settings_of
 from supportgraph.server.schemas import (
@@ -60,23 +61,26 @@ async def create_thread(body: NewThread, request: Request, who: Caller = needs("
         200: {
             "content": {"text/event-stream": {}},
             "description": "TurnRecord, or SSE events node / token / turn / error",
-        }
+        },
+        **SHED_RESPONSE,
     },
 )
 async def post_message(
     thread_id: str, body: Message, request: Request, who: Caller = needs("client")
 ) -> Any:
     agent = agent_of(request)
-    await own_thread(thread_id, who, agent)
-    check_length(agent, body.text)
-    message_id = message_id_of(request, body.client_message_id)
-    if "text/event-stream" in request.headers.get("accept", ""):
-        return StreamingResponse(
-            stream_turn(agent, thread_id, body.text, request, message_id),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache"},
-        )
-    return await send_turn(agent, thread_id, body.text, request, message_id)
+    # A slot before anything reads the database: beyond max_turns_in_flight, a 503 at once.
+    with admit_turn(request) as slot:
+        await own_thread(thread_id, who, agent)
+        check_length(agent, body.text)
+        message_id = message_id_of(request, body.client_message_id)
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return StreamingResponse(
+                stream_turn(agent, thread_id, body.text, request, message_id, slot),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache"},
+            )
+        return await send_turn(agent, thread_id, body.text, request, message_id)
 
 
 @router.get("/v1/threads/{thread_id}", response_model=ThreadSummary)
