@@ -7,6 +7,7 @@
     replay.py  replay show / fork / rerun / export
     kb.py      kb ingest
     store.py   store load / export
+    maintenance.py  maintenance prune (retention)
     common.py  --data-dir, settings, an agent for one job, errors, the status line
 
 A new command is a function in its group's module, registered below (the order here is the
@@ -20,6 +21,7 @@ import typer
 from supportgraph.cli import chat, evals, identity, serve
 from supportgraph.cli.db import db_app
 from supportgraph.cli.kb import kb_app
+from supportgraph.cli.maintenance import maintenance_app
 from supportgraph.cli.replay import replay_app
 from supportgraph.cli.store import store_app
 
@@ -32,6 +34,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(store_app, name="store")
 app.add_typer(replay_app, name="replay")
 app.add_typer(db_app, name="db")
+app.add_typer(maintenance_app, name="maintenance")
 
 app.command()(chat.send)
 app.command()(chat.chat)

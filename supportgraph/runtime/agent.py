@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from supportgraph.domain.schema import Customer
     from supportgraph.runtime.branches import Fork
     from supportgraph.runtime.rerun import RerunReport
+    from supportgraph.runtime.retention import PruneReport
 
 # What callers import from here (the runtime's other modules are its internals).
 __all__ = [
@@ -797,3 +798,16 @@ class SupportAgent:
         from supportgraph.runtime.rerun import rerun
 
         return await rerun(self, thread_id)
+
+    # -- retention -------------------------------------------------------------------------
+
+    async def prune(self, now: float | None = None, dry_run: bool = False) -> PruneReport:
+        """Apply the retention settings once (supportgraph.runtime.retention): per thread keep
+        the newest `keep_checkpoints` checkpoints and every one that ends a turn (replay,
+        timeline and forks start from those), delete the rest; delete threads idle for more
+        than `delete_idle_after_days` (none when unset) as `delete_thread` does, never one
+        with a message in flight or an open handoff. `now`: the moment idleness is measured
+        from (default: the current time). `dry_run`: count what would go, change nothing."""
+        from supportgraph.runtime.retention import prune
+
+        return await prune(self, now=now, dry_run=dry_run)
