@@ -12,6 +12,7 @@ psycopg is imported lazily: the embedded default (SQLite) never needs the driver
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS sg_migrations (
     applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (component, version))"""
 # One advisory lock key for all migrations (any 64-bit number that nothing else uses).
 MIGRATION_LOCK = zlib.crc32(b"supportgraph-migrations")
+LOCK_POLL_SECONDS = 0.05
 
 
 class Migration:
@@ -66,6 +68,20 @@ def applied(conn: psycopg.Connection[Any], component: str) -> int:
     return int(row[0]) if row else 0
 
 
+def hold_migration_lock(conn: psycopg.Connection[Any]) -> None:
+    """Take the migrations' session-level advisory lock (released by pg_advisory_unlock or
+    when the connection closes), polling instead of waiting in pg_advisory_lock: LangGraph's
+    setup, run under this lock, creates indexes CONCURRENTLY, which waits for every older
+    transaction, a statement waiting in pg_advisory_lock included. Two processes migrating a
+    fresh database at once would wait on each other for ever, out of sight of Postgres's
+    deadlock detector (the cycle goes through the holder's client)."""
+    while True:
+        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (MIGRATION_LOCK,)).fetchone()
+        if row is not None and row[0]:
+            return
+        time.sleep(LOCK_POLL_SECONDS)
+
+
 def migrate(url: str, component: str, steps: Sequence[Migration]) -> list[Migration]:
     """Apply the steps of `component` this database lacks; the ones applied, in order."""
     versions = [step.version for step in steps]
@@ -75,9 +91,9 @@ def migrate(url: str, component: str, steps: Sequence[Migration]) -> list[Migrat
     with connect(url, autocommit=True) as conn:
         # The table is created under the lock (in `applied`): concurrent CREATE TABLE IF NOT
         # EXISTS from workers opening a fresh database together fails on the type's name.
+        hold_migration_lock(conn)  # until the connection closes
         for step in steps:
             with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
                 if applied(conn, component) >= step.version:
                     continue
                 conn.execute(step.sql.encode())  # bytes: the server parses several statements

@@ -229,7 +229,10 @@ class SupportAgent:
             if client_message_id:
                 earlier = await self._transcript.record_for_message(thread_id, client_message_id)
                 if earlier is not None:
-                    return self._same_message(earlier, message)
+                    same = self._same_message(earlier, message)
+                    if same.recovered:  # kept at start for this retry: handed out now, once
+                        await self._transcript.drop_recovered(thread_id, client_message_id)
+                    return same
             recovered = None
             # Other workers share the threads: any of them may have left this one unfinished.
             if self._locks.shared or thread_id in self._unfinished:

@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from supportgraph.backends.pgdb import MIGRATION_LOCK
+from supportgraph.backends.pgdb import LOCK_POLL_SECONDS, MIGRATION_LOCK
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -57,7 +58,15 @@ async def open_postgres(pool: AsyncConnectionPool[Any]) -> AsyncPostgresSaver:
 
     saver = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
     async with pool.connection() as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        # Polled, not waited for: see pgdb.hold_migration_lock.
+        while True:
+            cursor = await conn.execute(
+                "SELECT pg_try_advisory_lock(%s) AS taken", (MIGRATION_LOCK,)
+            )
+            row = await cursor.fetchone()
+            if row is not None and row["taken"]:
+                break
+            await asyncio.sleep(LOCK_POLL_SECONDS)
         try:
             await saver.setup()
         finally:

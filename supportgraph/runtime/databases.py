@@ -190,7 +190,7 @@ def _setup_checkpointer(url: str) -> tuple[int, int]:
         pgdb.connect(url, autocommit=True) as lock_conn,
         pgdb.connect(url, **POSTGRES_CONNECTION, row_factory=dict_row) as conn,
     ):
-        lock_conn.execute("SELECT pg_advisory_lock(%s)", (pgdb.MIGRATION_LOCK,))
+        pgdb.hold_migration_lock(lock_conn)
         before = _checkpointer_version(lock_conn)
         PostgresSaver(conn).setup()
         return before, _checkpointer_version(lock_conn)  # closing lock_conn unlocks

@@ -310,6 +310,15 @@ class Transcript:
             else:
                 await conn.run("DELETE FROM sg_inflight WHERE thread_id = ?", (record.thread_id,))
 
+    async def drop_recovered(self, thread_id: str, client_message_id: str) -> None:
+        """The record kept for a retry, no longer kept: its retry came with the message's id
+        and was answered from the record itself (`record_for_message`)."""
+        await self.run(
+            "DELETE FROM sg_inflight WHERE thread_id = ? AND kind = 'recovered' "
+            "AND client_message_id = ?",
+            (thread_id, client_message_id),
+        )
+
     async def take_recovered(self, thread_id: str, seq: int) -> TurnRecord | None:
         """A recovered turn's record, once: the mark is removed as it is handed out."""
         async with self.transaction() as conn:

@@ -500,3 +500,32 @@ def test_db_commands_need_a_postgres_url() -> None:
         result = runner.invoke(app, ["db", command], env={"SUPPORTGRAPH_DATABASE_URL": None})
         assert result.exit_code == 2
         assert "SUPPORTGRAPH_DATABASE_URL" in result.output
+
+
+def test_two_hosts_migrating_a_fresh_database_together_both_finish(pg_url: str) -> None:
+    """LangGraph's setup creates indexes CONCURRENTLY, which waits for every older transaction:
+    a second process blocked in pg_advisory_lock was one, and both waited for ever."""
+    import threading
+
+    from supportgraph.runtime.databases import upgrade
+
+    failures: list[BaseException] = []
+
+    def migrate() -> None:
+        try:
+            upgrade(pg_url)
+        except BaseException as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+
+    hosts = [threading.Thread(target=migrate, daemon=True) for _ in range(2)]
+    for host in hosts:
+        host.start()
+    for host in hosts:
+        host.join(timeout=60)
+    assert not any(host.is_alive() for host in hosts), "a migration hung"
+    assert failures == []
+    with psycopg.connect(pg_url) as conn:
+        versions = dict(
+            conn.execute("SELECT component, max(version) FROM sg_migrations GROUP BY 1")
+        )
+    assert {"store", "transcript"} <= set(versions)
