@@ -93,7 +93,9 @@ class Settings(BaseSettings):
     # Admission control (server/admission.py): turns admitted per worker process (running or
     # waiting for their thread). Beyond it a message is answered 503 with Retry-After at once,
     # so a load balancer or client retries elsewhere instead of queueing for half a minute.
-    max_turns_in_flight: int = Field(default=64, ge=1)
+    # 16: on 2 cores a worker holds the same turns/s as with 64 admitted, at a p50 of ~1 s
+    # instead of ~2.5 s (bench/scale.py); the rest is better retried elsewhere.
+    max_turns_in_flight: int = Field(default=16, ge=1)
     retry_after_seconds: int = Field(default=2, ge=1)
     # Retention (runtime/retention.py, `supportgraph maintenance prune`): per thread keep the
     # last K checkpoints plus the one that ends each turn; delete threads idle for D days

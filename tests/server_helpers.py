@@ -62,6 +62,9 @@ def running_server(
         "SUPPORTGRAPH_RATE_LIMIT_PER_MINUTE": str(rate_limit),
         "SUPPORTGRAPH_CUSTOMER_RATE_LIMIT_PER_MINUTE": str(customer_rate_limit),
         "SUPPORTGRAPH_ADDRESS_RATE_LIMIT_PER_MINUTE": str(address_rate_limit),
+        # Tests of ordering and durability send bursts on purpose: nothing is shed unless a
+        # test asks (tests/test_admission.py).
+        "SUPPORTGRAPH_MAX_TURNS_IN_FLIGHT": "10000",
         **(env or {}),
     }
     log = (data_dir / "server.log").open("w")
